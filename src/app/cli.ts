@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The `hookflash` command line.
+ */
+import { parseArgs } from 'node:util';
+import { formatLintResult, lintFiles } from './lint.js';
+
+const USAGE = `hookflash: a SIP stack, user agent and server for call control
+
+Usage:
+  hookflash lint [--json] [--role uas|proxy] FILE...   check SIP messages in files (exit 1 if any is invalid)
+  hookflash start                                      what 'npm start' runs
+  hookflash help
+`;
+
+async function lint(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, role: { type: 'string', default: 'uas' } },
+  });
+  if (values.role !== 'uas' && values.role !== 'proxy') {
+    process.stderr.write(`hookflash lint: --role must be uas or proxy, not ${JSON.stringify(values.role)}\n`);
+    return 2;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write('hookflash lint: give at least one FILE\n');
+    return 2;
+  }
+  const results = await lintFiles(positionals, { role: values.role });
+  for (const r of results) {
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ file: r.file, parsed: r.parsed, valid: r.valid, code: r.code, reason: r.reason }) + '\n');
+    } else {
+      process.stdout.write(formatLintResult(r) + '\n');
+    }
+  }
+  return results.every((r) => r.valid) ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'lint':
+      return lint(rest);
+    case 'start': {
+      const { start } = await import('./start.js');
+      return start(rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`hookflash: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hookflash: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

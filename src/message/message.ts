@@ -1,0 +1,435 @@
+/**
+ * SIP requests and responses (RFC 3261 §7). Header values are parsed the first time they are read
+ * and cached; a message that is not changed serializes to the exact bytes it was parsed from.
+ */
+import { SipParseError } from '../core/errors.js';
+import { FOLDED, HeaderField, NON_ASCII, fromBinary, toBinary } from './header-field.js';
+import { headerKey } from './header-names.js';
+import { splitComma } from './grammar.js';
+import { HEADER_SPECS } from './header-registry.js';
+import { formatUri, parseUri } from './uri.js';
+import type {
+  AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
+  SessionExpiresValue, SubscriptionStateValue, TargetDialogValue, Uri, Via, RAckValue,
+} from './types.js';
+
+const EMPTY_BODY = new Uint8Array(0);
+const CRLF = '\r\n';
+const NO_CACHE = Symbol('none');
+
+export abstract class SipMessage {
+  /** Header fields in wire order. Treat as read-only; change them through the methods below. */
+  readonly headers: HeaderField[];
+  /** The body, as bytes (a view on the received datagram or stream chunk when parsed). */
+  protected _body: Uint8Array;
+  /** The exact bytes this message was parsed from, until something changes. */
+  protected source: Uint8Array | undefined;
+  /** Merged values of list headers, by key. */
+  private cache: Record<string, unknown> | undefined = undefined;
+
+  protected constructor(headers: HeaderField[], body: Uint8Array, source: Uint8Array | undefined) {
+    this.headers = headers;
+    this._body = body;
+    this.source = source;
+  }
+
+  abstract get isRequest(): boolean;
+  /** The start line in binary form, without CRLF. */
+  protected abstract startLine(): string;
+
+  // ---- generic access ----
+
+  /** True when at least one header of this name (any form: `v`, `Via`) is present. */
+  has(name: string): boolean {
+    const key = headerKey(name);
+    for (const f of this.headers) if (f.key === key) return true;
+    return false;
+  }
+
+  /** The first value of a header, unfolded and decoded, or undefined. */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const f of this.headers) if (f.key === key) return f.value;
+    return undefined;
+  }
+
+  /** Every line's value of a header, in order. */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    for (const f of this.headers) if (f.key === key) out.push(f.value);
+    return out;
+  }
+
+  /** The header fields with this name. */
+  fields(name: string): HeaderField[] {
+    const key = headerKey(name);
+    return this.headers.filter((f) => f.key === key);
+  }
+
+  /**
+   * The parsed value of a header: for list headers (Via, Route, Contact...) all lines merged into one
+   * array; for single ones the first line's value; text for headers hookflash has no parser for;
+   * undefined when absent. Throws SipParseError (with the line's offset) on a malformed value.
+   */
+  getParsed(name: string): unknown {
+    const key = headerKey(name);
+    const spec = HEADER_SPECS[key];
+    if (spec === undefined) return this.get(key);
+    if (!spec.list) {
+      for (const f of this.headers) if (f.key === key) return parseField(f, spec.parse);
+      return undefined;
+    }
+    const cached = this.cache?.[key];
+    if (cached !== undefined) return cached === NO_CACHE ? undefined : cached;
+    let merged: unknown[] | undefined;
+    let star = false;
+    for (const f of this.headers) {
+      if (f.key !== key) continue;
+      const v = parseField(f, spec.parse);
+      if (v === '*') star = true;
+      else merged = merged === undefined ? (v as unknown[]) : merged.concat(v as unknown[]);
+    }
+    let result: unknown = merged;
+    if (star) {
+      // RFC 3261 §10.2.2: `Contact: *` stands alone.
+      if (merged !== undefined) throw new SipParseError('Contact: * must be the only Contact value', -1, 400);
+      result = '*';
+    }
+    (this.cache ??= Object.create(null) as Record<string, unknown>)[key] = result === undefined ? NO_CACHE : result;
+    return result;
+  }
+
+  /**
+   * Reads every header hookflash knows, so that any malformed one throws now (strict validation).
+   * Values are cached, so later reads cost nothing.
+   */
+  parseAll(): this {
+    for (const f of this.headers) {
+      const spec = HEADER_SPECS[f.key];
+      if (spec !== undefined) parseField(f, spec.parse);
+    }
+    for (const f of this.headers) if (HEADER_SPECS[f.key]?.list) this.getParsed(f.key);
+    return this;
+  }
+
+  // ---- changing headers ----
+
+  /** Replaces every line of a header with one line holding `value`. */
+  set(name: string, value: string): this {
+    const field = HeaderField.create(name, value);
+    const i = this.headers.findIndex((f) => f.key === field.key);
+    this.removeAll(field.key);
+    if (i < 0) this.headers.push(field);
+    else this.headers.splice(Math.min(i, this.headers.length), 0, field);
+    return this.changed(field.key);
+  }
+
+  /** Adds a header line after the existing ones. */
+  append(name: string, value: string): this {
+    const field = HeaderField.create(name, value);
+    let last = -1;
+    for (let i = 0; i < this.headers.length; i++) if (this.headers[i]!.key === field.key) last = i;
+    if (last < 0) this.headers.push(field);
+    else this.headers.splice(last + 1, 0, field);
+    return this.changed(field.key);
+  }
+
+  /** Adds a header line before the existing ones (a proxy's Via, Record-Route). */
+  prepend(name: string, value: string): this {
+    const field = HeaderField.create(name, value);
+    const first = this.headers.findIndex((f) => f.key === field.key);
+    if (first < 0) this.headers.push(field);
+    else this.headers.splice(first, 0, field);
+    return this.changed(field.key);
+  }
+
+  /** Removes every line of a header. Returns how many lines went. */
+  removeAll(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (let i = this.headers.length - 1; i >= 0; i--) {
+      if (this.headers[i]!.key === key) {
+        this.headers.splice(i, 1);
+        n++;
+      }
+    }
+    if (n > 0) this.changed(key);
+    return n;
+  }
+
+  /**
+   * Removes the first value of a list header (the top Via, the first Route). When the first line holds
+   * several comma-separated values, only the first goes; the others keep their exact text.
+   */
+  removeFirst(name: string): this {
+    const key = headerKey(name);
+    const i = this.headers.findIndex((f) => f.key === key);
+    if (i < 0) return this;
+    const field = this.headers[i]!;
+    const parts = splitComma(field.raw);
+    this.headers.splice(i, 1);
+    if (parts.length > 1) {
+      const rest = parts.slice(1).join(',').replace(/^[ \t\r\n]+/, '');
+      this.headers.splice(i, 0, new HeaderField(field.name, key, rest, -1, undefined, (rest.includes('\n') ? FOLDED : 0) | NON_ASCII));
+    }
+    return this.changed(key);
+  }
+
+  private changed(key: string): this {
+    this.source = undefined;
+    if (this.cache !== undefined) delete this.cache[key];
+    return this;
+  }
+
+  // ---- body ----
+
+  get body(): Uint8Array {
+    return this._body;
+  }
+
+  /** Sets the body and its Content-Length (and Content-Type when given). */
+  setBody(body: Uint8Array | string, contentType?: string): this {
+    this._body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (contentType !== undefined) this.set('Content-Type', contentType);
+    else if (this._body.length === 0) this.removeAll('content-type');
+    this.set('Content-Length', String(this._body.length));
+    this.source = undefined;
+    return this;
+  }
+
+  /** The body as UTF-8 text. */
+  get bodyText(): string {
+    return Buffer.from(this._body.buffer, this._body.byteOffset, this._body.byteLength).toString('utf8');
+  }
+
+  // ---- serialization ----
+
+  /** The message on the wire: the received bytes when unchanged, else the start line and headers rebuilt. */
+  toBuffer(): Buffer {
+    if (this.source !== undefined) {
+      const s = this.source;
+      return Buffer.from(s.buffer, s.byteOffset, s.byteLength);
+    }
+    let head = this.startLine() + CRLF;
+    for (const f of this.headers) head += f.wireLine() + CRLF;
+    head += CRLF;
+    const headBytes = Buffer.from(head, 'latin1');
+    if (this._body.length === 0) return headBytes;
+    return Buffer.concat([headBytes, this._body]);
+  }
+
+  /** The message as text (UTF-8). */
+  toString(): string {
+    return this.toBuffer().toString('utf8');
+  }
+
+  // ---- typed accessors (RFC 3261 §20 and extensions) ----
+
+  /** Via values, top first. */
+  get via(): Via[] {
+    return (this.getParsed('via') as Via[] | undefined) ?? [];
+  }
+  /** The topmost Via value. */
+  get topVia(): Via | undefined {
+    for (const f of this.headers) {
+      if (f.key === 'via') return (parseField(f, HEADER_SPECS.via!.parse) as Via[])[0];
+    }
+    return undefined;
+  }
+  get from(): NameAddr {
+    return this.required('from') as NameAddr;
+  }
+  get to(): NameAddr {
+    return this.required('to') as NameAddr;
+  }
+  get callId(): string {
+    return this.required('call-id') as string;
+  }
+  get cseq(): CSeq {
+    return this.required('cseq') as CSeq;
+  }
+  get maxForwards(): number | undefined {
+    return this.getParsed('max-forwards') as number | undefined;
+  }
+  get contact(): ContactValue | undefined {
+    return this.getParsed('contact') as ContactValue | undefined;
+  }
+  get route(): NameAddr[] {
+    return (this.getParsed('route') as NameAddr[] | undefined) ?? [];
+  }
+  get recordRoute(): NameAddr[] {
+    return (this.getParsed('record-route') as NameAddr[] | undefined) ?? [];
+  }
+  get path(): NameAddr[] {
+    return (this.getParsed('path') as NameAddr[] | undefined) ?? [];
+  }
+  get contentLength(): number | undefined {
+    return this.getParsed('content-length') as number | undefined;
+  }
+  get contentType(): MediaType | undefined {
+    return this.getParsed('content-type') as MediaType | undefined;
+  }
+  get expires(): number | undefined {
+    return this.getParsed('expires') as number | undefined;
+  }
+  get minExpires(): number | undefined {
+    return this.getParsed('min-expires') as number | undefined;
+  }
+  get allow(): string[] | undefined {
+    return this.getParsed('allow') as string[] | undefined;
+  }
+  get supported(): string[] {
+    return (this.getParsed('supported') as string[] | undefined) ?? [];
+  }
+  get require(): string[] {
+    return (this.getParsed('require') as string[] | undefined) ?? [];
+  }
+  get proxyRequire(): string[] {
+    return (this.getParsed('proxy-require') as string[] | undefined) ?? [];
+  }
+  get unsupported(): string[] {
+    return (this.getParsed('unsupported') as string[] | undefined) ?? [];
+  }
+  get event(): EventValue | undefined {
+    return this.getParsed('event') as EventValue | undefined;
+  }
+  get subscriptionState(): SubscriptionStateValue | undefined {
+    return this.getParsed('subscription-state') as SubscriptionStateValue | undefined;
+  }
+  get referTo(): NameAddr | undefined {
+    return this.getParsed('refer-to') as NameAddr | undefined;
+  }
+  get referredBy(): NameAddr | undefined {
+    return this.getParsed('referred-by') as NameAddr | undefined;
+  }
+  get replaces(): ReplacesValue | undefined {
+    return this.getParsed('replaces') as ReplacesValue | undefined;
+  }
+  get referSub(): ReferSubValue | undefined {
+    return this.getParsed('refer-sub') as ReferSubValue | undefined;
+  }
+  get targetDialog(): TargetDialogValue | undefined {
+    return this.getParsed('target-dialog') as TargetDialogValue | undefined;
+  }
+  get sessionExpires(): SessionExpiresValue | undefined {
+    return this.getParsed('session-expires') as SessionExpiresValue | undefined;
+  }
+  get minSE(): number | undefined {
+    return this.getParsed('min-se') as number | undefined;
+  }
+  get rseq(): number | undefined {
+    return this.getParsed('rseq') as number | undefined;
+  }
+  get rack(): RAckValue | undefined {
+    return this.getParsed('rack') as RAckValue | undefined;
+  }
+  get wwwAuthenticate(): AuthValue[] {
+    return (this.getParsed('www-authenticate') as AuthValue[] | undefined) ?? [];
+  }
+  get proxyAuthenticate(): AuthValue[] {
+    return (this.getParsed('proxy-authenticate') as AuthValue[] | undefined) ?? [];
+  }
+  get authorization(): AuthValue[] {
+    return (this.getParsed('authorization') as AuthValue[] | undefined) ?? [];
+  }
+  get proxyAuthorization(): AuthValue[] {
+    return (this.getParsed('proxy-authorization') as AuthValue[] | undefined) ?? [];
+  }
+  get reason(): ReasonValue[] {
+    return (this.getParsed('reason') as ReasonValue[] | undefined) ?? [];
+  }
+
+  /** A mandatory header's parsed value; throws SipParseError(400) when it is missing. */
+  private required(key: string): unknown {
+    const v = this.getParsed(key);
+    if (v === undefined) throw new SipParseError(`missing ${key} header`, -1, 400);
+    return v;
+  }
+}
+
+/** Parses a field once, caching the value; errors name the header and carry its offset. */
+function parseField(f: HeaderField, parse: (value: string) => unknown): unknown {
+  if (f.parsed !== undefined) return f.parsed;
+  try {
+    f.parsed = parse(f.value);
+  } catch (e) {
+    const reason = e instanceof SipParseError ? e.reason : String(e);
+    const status = e instanceof SipParseError ? e.status : 400;
+    throw new SipParseError(`bad ${f.name} header: ${reason}`, f.offset, status);
+  }
+  return f.parsed;
+}
+
+export class SipRequest extends SipMessage {
+  readonly method: string;
+  private uriRaw: string;
+  private uriParsed: Uri | undefined = undefined;
+
+  /** @internal Built by parseMessage or createRequest. */
+  constructor(method: string, uriRaw: string, headers: HeaderField[], body: Uint8Array = EMPTY_BODY, source?: Uint8Array) {
+    super(headers, body, source);
+    this.method = method;
+    this.uriRaw = uriRaw;
+  }
+
+  get isRequest(): true {
+    return true;
+  }
+
+  /** The Request-URI as written (decoded text). */
+  get uriText(): string {
+    return fromBinary(this.uriRaw);
+  }
+
+  /** The Request-URI, parsed on first read. Throws SipParseError when malformed. */
+  get uri(): Uri {
+    if (this.uriParsed === undefined) {
+      try {
+        this.uriParsed = parseUri(this.uriText);
+      } catch (e) {
+        const reason = e instanceof SipParseError ? e.reason : String(e);
+        const status = e instanceof SipParseError ? e.status : 400;
+        throw new SipParseError(`bad Request-URI: ${reason}`, this.method.length + 1, status);
+      }
+    }
+    return this.uriParsed;
+  }
+
+  set uri(uri: Uri | string) {
+    this.uriRaw = toBinary(typeof uri === 'string' ? uri : formatUri(uri));
+    this.uriParsed = typeof uri === 'string' ? undefined : uri;
+    this.source = undefined;
+  }
+
+  protected startLine(): string {
+    return this.method + ' ' + this.uriRaw + ' SIP/2.0';
+  }
+}
+
+export class SipResponse extends SipMessage {
+  readonly status: number;
+  private reasonRaw: string;
+
+  /** @internal Built by parseMessage or createResponse. */
+  constructor(status: number, reasonRaw: string, headers: HeaderField[], body: Uint8Array = EMPTY_BODY, source?: Uint8Array) {
+    super(headers, body, source);
+    this.status = status;
+    this.reasonRaw = reasonRaw;
+  }
+
+  get isRequest(): false {
+    return false;
+  }
+
+  /** The Reason-Phrase (decoded text, possibly empty). */
+  get reasonPhrase(): string {
+    return fromBinary(this.reasonRaw);
+  }
+
+  protected startLine(): string {
+    return 'SIP/2.0 ' + this.status + ' ' + this.reasonRaw;
+  }
+}
+
+export type SipMessageAny = SipRequest | SipResponse;
