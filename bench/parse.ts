@@ -1,7 +1,8 @@
 /**
  * `npm run bench:parse`: hookflash's message parser against four npm SIP parsers.
  *
- *   node dist/bench/parse.js [--quick] [--json FILE]
+ *   node dist/bench/parse.js [--quick] [--json FILE] [--wall]
+ *   npm run bench:parse -- [--quick] [--json FILE] [--wall]   (the `--` keeps npm off --json)
  *
  * Two workloads, each on five message sets (four single messages and the 17 RFC 4475 valid ones):
  * - proxy path: parse a datagram, then read the top Via branch, Max-Forwards, every Route value,
@@ -12,13 +13,15 @@
  *
  * Before timing, every parser runs every message once: a parser that throws or returns undefined
  * has that message counted as failed and left out of its timing set; proxy-path values that differ
- * from hookflash's are printed. Timing uses mitata's measure() after an explicit warm-up; the rate
- * is messages parsed per second from the mean time of a sample (GC included). The "hookflash x"
- * column compares both parsers on the same messages: when a parser failed some of a set, hookflash
- * is timed again on the messages both handled.
+ * from hookflash's are printed. Timing uses mitata's measure() after a full GC and an explicit
+ * warm-up; the rate is messages parsed per second from the mean time of a sample (GC included),
+ * the best of ROUNDS interleaved rounds (the spread between rounds is printed). The "hookflash x" column is hookflash's messages/s over
+ * that parser's, both on the same messages: when a parser failed some of a set, hookflash is timed
+ * again on the messages both handled. Everything runs in one process, one parser at a time. Time
+ * is this process's CPU time unless --wall is given (see `now` below).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -40,6 +43,8 @@ interface Row {
   msgsPerSec: number | null;
   /** hookflash's rate divided by this parser's, both on the messages both handled; null when not comparable. */
   hookflashRatio: number | null;
+  /** Slowest round to fastest round of this parser's own timing, as a fraction; null when not timed. */
+  spread: number | null;
   failures: number;
   failed: string[];
   messages: number;
@@ -78,18 +83,43 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'string' },
+    wall: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opts.help) {
-  console.log('usage: node dist/bench/parse.js [--quick] [--json FILE]');
+  console.log('usage: node dist/bench/parse.js [--quick] [--json FILE] [--wall]');
+  console.log('  --quick      short run (1 round, short warm-up and sampling)');
+  console.log('  --json FILE  also write the results as JSON to FILE');
+  console.log('  --wall       time with the wall clock instead of this process\'s CPU time');
   process.exit(0);
 }
-/** Warm-up and measuring time per (parser, set, workload), in ms. */
-const WARMUP_MS = opts.quick ? 40 : 250;
-const MEASURE_MS = opts.quick ? 80 : 800;
+/** Warm-up and measuring time per (parser, set, workload) and round, in ms. */
+const WARMUP_MS = opts.quick ? 40 : 200;
+/** Warm-up again before each later round (the code is optimized by then; this refills caches). */
+const REWARM_MS = opts.quick ? 10 : 25;
+const MEASURE_MS = opts.quick ? 60 : 150;
+/**
+ * Rounds: every timing runs once per round, all timings in turn, and the best round counts. On a
+ * shared machine a burst of someone else's load then hits one round of a few timings, not a whole one.
+ */
+const ROUNDS = opts.quick ? 1 : 5;
+/**
+ * The clock, in ns. By default this process's CPU time (user + system, all its threads, so GC
+ * helper threads count): on a shared machine, time spent descheduled while other work runs would
+ * otherwise be charged to whichever parser was being timed. For one single-threaded parser this is
+ * messages per second of one busy core. --wall uses the wall clock instead.
+ */
+const CLOCK = opts.wall ? 'wall clock' : 'process CPU time';
+const now: () => number = opts.wall
+  ? () => performance.now() * 1e6
+  : () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) * 1000;
+    };
+
 /** Target duration of one timed call (one mitata sample), in microseconds. */
-const SAMPLE_US = 50;
+const SAMPLE_US = 100;
 
 /**
  * A real full GC, run before each measurement. Without one mitata falls back to allocating a
@@ -236,67 +266,128 @@ function makeLoop(workload: Workload, fn: (b: Buffer) => unknown, msgs: Buffer[]
   return factory(fn, msgs, cfg, do_not_optimize);
 }
 
-const measured = new Map<string, number>();
+/** One (parser, workload, messages) timing, measured once per round. */
+interface Job {
+  adapter: ParserAdapter;
+  workload: Workload;
+  msgs: BenchMessage[];
+  cfg: LoopConfig;
+  loop: () => void;
+  /** Messages per second, one per round. */
+  rates: number[];
+}
 
-/** Messages per second for `adapter` on `msgs`; memoized by parser, workload and message names. */
-async function rate(adapter: ParserAdapter, workload: Workload, msgs: BenchMessage[]): Promise<number> {
-  const memo = `${adapter.name}|${workload}|${msgs.map((m) => m.name).join(',')}`;
-  const known = measured.get(memo);
-  if (known !== undefined) return known;
-  const cfg: LoopConfig = { reps: 1 };
-  const loop = makeLoop(
-    workload,
-    run(adapter, workload)!,
-    msgs.map((m) => m.bytes),
-    cfg,
-  );
-  // Warm-up: one pass over the set at a time until WARMUP_MS have gone, so the JIT reaches its
-  // optimizing tier before mitata's own short warm-up and its sampling.
+const jobs = new Map<string, Job>();
+
+/** The job for `adapter` on `msgs`, created on first use (so a repeated request is timed once). */
+function job(adapter: ParserAdapter, workload: Workload, msgs: BenchMessage[]): Job {
+  const id = `${adapter.name}|${workload}|${msgs.map((m) => m.name).join(',')}`;
+  let j = jobs.get(id);
+  if (j === undefined) {
+    const cfg: LoopConfig = { reps: 1 };
+    const loop = makeLoop(
+      workload,
+      run(adapter, workload)!,
+      msgs.map((m) => m.bytes),
+      cfg,
+    );
+    j = { adapter, workload, msgs, cfg, loop, rates: [] };
+    jobs.set(id, j);
+  }
+  return j;
+}
+
+/** One round of one job: a GC, a warm-up, then mitata's measure(); appends messages/s. */
+async function measureOnce(j: Job, first: boolean): Promise<void> {
   fullGc();
-  const t0 = performance.now();
+  // Warm-up: whole passes over the set until the time is up, so the JIT has reached its optimizing
+  // tier before mitata's own short warm-up and its sampling. The first round also sizes a sample.
+  const t0 = now();
+  const warmNs = (first ? WARMUP_MS : REWARM_MS) * 1e6;
   let passes = 0;
+  const saved = j.cfg.reps;
+  j.cfg.reps = 1;
   do {
-    loop();
+    j.loop();
     passes++;
-  } while (performance.now() - t0 < WARMUP_MS);
-  // Then enough passes per sample for a sample to last about SAMPLE_US.
-  const passUs = ((performance.now() - t0) * 1000) / passes;
-  cfg.reps = Math.max(1, Math.min(10_000, Math.round(SAMPLE_US / passUs)));
-  const stats = await measure(loop, { min_cpu_time: MEASURE_MS * 1e6, min_samples: 10, gc: fullGc });
-  const r = (cfg.reps * msgs.length) / (stats.avg / 1e9);
-  measured.set(memo, r);
-  return r;
+  } while (now() - t0 < warmNs);
+  const passUs = (now() - t0) / 1000 / passes;
+  j.cfg.reps = first ? Math.max(1, Math.min(10_000, Math.round(SAMPLE_US / passUs))) : saved;
+  // batch_threshold 0: a call already lasts ~SAMPLE_US, so mitata's own batching (4096 calls per
+  // sample below 65 us) is not needed and would stretch a sample to hundreds of ms.
+  const stats = await measure(j.loop, { min_cpu_time: MEASURE_MS * 1e6, min_samples: 10, batch_threshold: 0, gc: fullGc, now });
+  j.rates.push((j.cfg.reps * j.msgs.length) / (stats.avg / 1e9));
+}
+
+/**
+ * The best round. Interference from other work on the machine only ever slows a round down, so
+ * the fastest round is the least disturbed estimate of the parser's own speed.
+ */
+function rateOf(j: Job): number {
+  return Math.max(...j.rates);
+}
+
+function medianOf(j: Job): number {
+  const r = [...j.rates].sort((x, y) => x - y);
+  const mid = r.length >> 1;
+  return r.length % 2 === 1 ? r[mid]! : (r[mid - 1]! + r[mid]!) / 2;
+}
+
+/** How far apart the rounds were: slowest to fastest, as a fraction (0.1 = 10 %). */
+function spreadOf(j: Job): number {
+  return Math.max(...j.rates) / Math.min(...j.rates) - 1;
 }
 
 function same(a: BenchMessage[], b: BenchMessage[]): boolean {
   return a.length === b.length && a.every((m, i) => m === b[i]);
 }
 
-async function timeSet(set: MessageSet, workload: Workload): Promise<SetResult> {
+/** What one table row needs timed: the parser on what it handled, and the pair behind its ratio. */
+interface RowPlan {
+  adapter: ParserAdapter;
+  own: Job | undefined;
+  /** hookflash and this parser on the messages both handled (hookflash itself: none). */
+  pair: [Job, Job] | undefined;
+}
+
+function planSet(set: MessageSet, workload: Workload): RowPlan[] {
   const { baseline, parsers } = WORKLOADS[workload];
   const baseOk = handled.get(key(baseline, workload, set))!;
-  const baseRate = baseOk.length > 0 ? await rate(baseline, workload, baseOk) : null;
-  const rows: Row[] = [];
-  for (const a of parsers) {
+  return parsers.map((a) => {
     const ok = handled.get(key(a, workload, set))!;
-    const failed = failures.get(key(a, workload, set))!;
-    const own = ok.length > 0 ? await rate(a, workload, ok) : null;
-    let ratio: number | null = null;
-    if (own !== null && baseRate !== null) {
+    const own = ok.length > 0 ? job(a, workload, ok) : undefined;
+    let pair: [Job, Job] | undefined;
+    if (own !== undefined && baseOk.length > 0 && a !== baseline) {
       const common = ok.filter((m) => baseOk.includes(m));
-      if (same(common, ok) && same(common, baseOk)) ratio = baseRate / own;
-      else if (common.length > 0) ratio = (await rate(baseline, workload, common)) / (await rate(a, workload, common));
+      if (common.length > 0) {
+        pair = same(common, ok) ? [job(baseline, workload, common), own] : [job(baseline, workload, common), job(a, workload, common)];
+      }
     }
-    rows.push({
-      parser: a.name,
-      msgsPerSec: own,
-      hookflashRatio: ratio,
+    return { adapter: a, own, pair };
+  });
+}
+
+function resultOf(set: MessageSet, workload: Workload, plan: RowPlan[]): SetResult {
+  const rows: Row[] = plan.map((p) => {
+    const failed = failures.get(key(p.adapter, workload, set))!;
+    return {
+      parser: p.adapter.name,
+      msgsPerSec: p.own === undefined ? null : rateOf(p.own),
+      spread: p.own === undefined || p.own.rates.length < 2 ? null : spreadOf(p.own),
+      hookflashRatio:
+        p.adapter === WORKLOADS[workload].baseline
+          ? p.own === undefined
+            ? null
+            : 1
+          : p.pair === undefined
+            ? null
+            : rateOf(p.pair[0]) / rateOf(p.pair[1]),
       failures: failed.length,
       failed: failed.map((f) => f.message),
       messages: set.messages.length,
-      isHookflash: HOOKFLASH.has(a),
-    });
-  }
+      isHookflash: HOOKFLASH.has(p.adapter),
+    };
+  });
   let ratioToFastestPeer: number | null = null;
   let fastestPeer: string | null = null;
   for (const r of rows) {
@@ -391,8 +482,10 @@ async function main(): Promise<void> {
 
   console.log(`hookflash parse benchmark${opts.quick ? ' (--quick)' : ''}`);
   console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, mitata ${version('mitata')}`);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on this machine skews the figures)`);
   console.log(`peers: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  console.log(`warm-up ${WARMUP_MS} ms + measure >= ${MEASURE_MS} ms per parser, set and workload; rate = messages / mean sample time`);
+  console.log(`clock: ${CLOCK}`);
+  console.log(`${ROUNDS} round(s) of: GC, warm-up ${WARMUP_MS} ms (later rounds ${REWARM_MS} ms), mitata measure >= ${MEASURE_MS} ms, per parser, set and workload; messages/s = messages / mean sample time, best round (round spread = slowest to fastest round)`);
   console.log('\nHow each parser is called:');
   for (const a of [hookflashLazy, hookflashFull, ...peers]) console.log(`  ${a.name}: ${a.how}`);
   console.log('\nMessage sets:');
@@ -420,23 +513,36 @@ async function main(): Promise<void> {
     console.log(`  ${m.parser} on ${m.set}/${m.message}: ${m.field} hookflash=${m.hookflash} ${m.parser}=${m.peer}`);
   }
 
+  const plans: Array<{ set: MessageSet; workload: Workload; plan: RowPlan[] }> = [];
+  for (const w of Object.keys(WORKLOADS) as Workload[]) {
+    for (const set of sets) plans.push({ set, workload: w, plan: planSet(set, w) });
+  }
+  const all = [...jobs.values()];
+  for (let round = 0; round < ROUNDS; round++) {
+    const t = performance.now();
+    for (const j of all) await measureOnce(j, round === 0);
+    console.error(`round ${round + 1}/${ROUNDS}: ${all.length} timings in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+
   const results: SetResult[] = [];
   for (const w of Object.keys(WORKLOADS) as Workload[]) {
     console.log(`\n=== ${WORKLOADS[w].title} ===`);
-    for (const set of sets) {
-      const r = await timeSet(set, w);
+    for (const { set, workload, plan } of plans) {
+      if (workload !== w) continue;
+      const r = resultOf(set, w, plan);
       results.push(r);
       console.log(`\n${set.name} (${set.messages.length} message${set.messages.length === 1 ? '' : 's'})`);
       console.log(
         table(
-          ['parser', 'messages/s', 'hookflash x', 'failures'],
+          ['parser', 'messages/s', 'hookflash x', 'failures', 'round spread'],
           r.rows.map((row) => [
             row.parser,
             fmtRate(row.msgsPerSec),
-            row.parser === WORKLOADS[w].baseline.name ? '1.00x' : fmtRatio(row.hookflashRatio),
+            fmtRatio(row.hookflashRatio),
             `${row.failures}/${row.messages}`,
+            row.spread === null ? '-' : `${Math.round(row.spread * 100)}%`,
           ]),
-          [false, true, true, true],
+          [false, true, true, true, true],
         ),
       );
     }
@@ -466,7 +572,7 @@ async function main(): Promise<void> {
   printSummary(fullProxy);
 
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\n(${seconds.toFixed(1)} s)`);
+  console.log(`\n(${seconds.toFixed(1)} s; load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
 
   if (opts.json !== undefined) {
     const out = {
@@ -475,7 +581,11 @@ async function main(): Promise<void> {
       node: process.version,
       cpu: cpus()[0]?.model ?? null,
       cores: cpus().length,
+      loadAverageAtEnd: loadavg(),
+      clock: CLOCK,
+      rounds: ROUNDS,
       warmupMs: WARMUP_MS,
+      rewarmMs: REWARM_MS,
       measureMs: MEASURE_MS,
       versions,
       parsers: Object.fromEntries([hookflashLazy, hookflashFull, ...peers].map((a) => [a.name, a.how])),
@@ -483,6 +593,15 @@ async function main(): Promise<void> {
       failures: Object.fromEntries([...failures].filter(([, f]) => f.length > 0)),
       mismatches,
       results,
+      timings: all.map((j) => ({
+        parser: j.adapter.name,
+        workload: j.workload,
+        messages: j.msgs.map((m) => m.name),
+        passesPerSample: j.cfg.reps,
+        msgsPerSecByRound: j.rates,
+        msgsPerSec: rateOf(j),
+        medianMsgsPerSec: medianOf(j),
+      })),
       summary,
       fullValidationProxySummary: fullProxy,
       seconds,

@@ -5,9 +5,10 @@ import { newBranch, newCallId, newTag } from '../core/ids.js';
 import { reasonPhrase } from '../core/methods.js';
 import { HeaderField, toBinary } from './header-field.js';
 import { SipRequest, SipResponse } from './message.js';
-import { formatNameAddr } from './name-addr.js';
-import { formatUri } from './uri.js';
+import { formatNameAddr, parseNameAddr, parseNameAddrList } from './name-addr.js';
+import { formatUri, parseUri } from './uri.js';
 import { formatVia } from './headers/index.js';
+import { parseContact } from './header-registry.js';
 import type { NameAddr, Uri, Via } from './types.js';
 
 /** Extra headers: pairs keep order and allow repeats. */
@@ -36,8 +37,9 @@ export interface RequestOptions {
   contentType?: string;
 }
 
-function text(v: string | NameAddr): string {
-  return typeof v === 'string' ? v : formatNameAddr(v);
+function text(v: string | NameAddr, check: (s: string) => unknown = parseNameAddr): string {
+  // A string is written as given, once it parses strictly: never a scheme-less or malformed URI.
+  return typeof v === 'string' ? (check(v), v) : formatNameAddr(v);
 }
 
 function pushExtra(fields: HeaderField[], extra: ExtraHeaders | undefined): void {
@@ -56,16 +58,16 @@ export function createRequest(options: RequestOptions): SipRequest {
     fields.push(HeaderField.create('Via', formatVia({ protocol: v.protocol ?? 'SIP/2.0', transport: v.transport, host: v.host, port: v.port, params })));
   }
   fields.push(HeaderField.create('Max-Forwards', String(options.maxForwards ?? 70)));
-  for (const r of options.route ?? []) fields.push(HeaderField.create('Route', text(r)));
+  for (const r of options.route ?? []) fields.push(HeaderField.create('Route', text(r, parseNameAddrList)));
   let from = text(options.from);
   if (typeof options.from === 'string' ? !/;\s*tag\s*=/i.test(options.from) : !options.from.params.tag) from += ';tag=' + newTag();
   fields.push(HeaderField.create('From', from));
   fields.push(HeaderField.create('To', text(options.to)));
   fields.push(HeaderField.create('Call-ID', options.callId ?? newCallId()));
   fields.push(HeaderField.create('CSeq', `${options.cseq ?? 1} ${options.method}`));
-  if (options.contact !== undefined) fields.push(HeaderField.create('Contact', text(options.contact)));
+  if (options.contact !== undefined) fields.push(HeaderField.create('Contact', text(options.contact, parseContact)));
   pushExtra(fields, options.headers);
-  const uri = typeof options.uri === 'string' ? options.uri : formatUri(options.uri);
+  const uri = typeof options.uri === 'string' ? (parseUri(options.uri), options.uri) : formatUri(options.uri);
   const req = new SipRequest(options.method, toBinary(uri), fields);
   req.setBody(options.body ?? new Uint8Array(0), options.body !== undefined ? options.contentType : undefined);
   return req;

@@ -60,14 +60,29 @@ export function scanQuoted(s: string, i: number): { value: string; end: number }
       runStart = j;
       continue;
     }
+    // qdtext has no bare CR or LF (RFC 3261 §25.1); a fold (CRLF then SP/HT) still in the text reads as SP.
+    if (c === 13 || c === 10) {
+      const n1 = s.charCodeAt(j + 1);
+      const n2 = s.charCodeAt(j + 2);
+      if (c === 13 && n1 === 10 && (n2 === 32 || n2 === 9)) {
+        out += s.slice(runStart, j) + ' ';
+        j += 3;
+        runStart = j;
+        continue;
+      }
+      throw new SipParseError('CR or LF in quoted-string');
+    }
     j++;
   }
   throw new SipParseError('unterminated quoted-string');
 }
 
-/** Quotes `s` as a quoted-string, escaping '"' and '\\'. */
+/**
+ * Quotes `s` as a quoted-string, escaping '"' and '\\'. CR and LF cannot be quoted-pairs
+ * (RFC 3261 §25.1), so they become spaces: a value can never break out of its header line.
+ */
 export function quote(s: string): string {
-  return '"' + s.replace(/["\\]/g, (m) => '\\' + m) + '"';
+  return '"' + s.replace(/[\r\n]/g, ' ').replace(/["\\]/g, (m) => '\\' + m) + '"';
 }
 
 /** Parses a non-negative decimal integer no larger than `max`; throws with `what` in the reason. */

@@ -1,13 +1,14 @@
 /**
- * One header field line of a message. Fields read from the wire keep their raw text (a "binary"
- * latin1 string, one char per byte) and are unfolded and decoded only when their value is read.
+ * One header field line of a message. A field read from the wire is a set of offsets into the
+ * message's header text (a "binary" latin1 string, one char per byte): its name, raw value and line
+ * are sliced only when asked for, and the value is unfolded and decoded only when read.
  */
 import { headerKey, wireName } from './header-names.js';
 
 const FOLD = /\r\n[ \t]+/g;
 /** The raw text holds line folding. */
 export const FOLDED = 1;
-/** The raw text may hold UTF-8 bytes (set when the message's header section is not all ASCII). */
+/** The raw text may hold UTF-8 bytes (set when the message is not all ASCII). */
 export const NON_ASCII = 2;
 const HIGH = /[\x80-\xff]/;
 
@@ -26,53 +27,74 @@ export function fromBinary(raw: string): string {
 }
 
 export class HeaderField {
-  /** The name as written on the wire (`v`, `Via`, `VIA`). */
-  readonly name: string;
-  /** Canonical key: lower-case long form (`via`). */
+  /** Canonical key: lower-case long form (`via` for `v`, `Via`, `VIA`). */
   readonly key: string;
-  /** Raw value text in binary form, with any folding still in it. */
-  readonly raw: string;
-  /** Byte offset of the line in the message (-1 for fields added after parsing). */
+  /** Byte offset of the line in the message (-1 for fields built after parsing). */
   readonly offset: number;
   /** Cached parsed value (set by the message's accessors). */
   parsed: unknown = undefined;
-  /** The whole line as received, for byte-exact reserialization; undefined once built or changed. */
-  readonly line: string | undefined;
-  /** FOLDED and/or NON_ASCII. */
+  /** For list headers, on the first line: all lines' values merged (set by the message). */
+  merged: unknown = undefined;
+  private readonly src: string;
+  private readonly lineStart: number;
+  private readonly nameEnd: number;
+  private readonly valueStart: number;
+  private readonly lineEnd: number;
   private readonly flags: number;
   private text: string | undefined = undefined;
 
-  constructor(name: string, key: string, raw: string, offset: number, line: string | undefined, flags: number) {
-    this.name = name;
+  /** @internal Offsets into `src`: the line is src[lineStart, lineEnd), its value src[valueStart, lineEnd). */
+  constructor(src: string, lineStart: number, nameEnd: number, valueStart: number, lineEnd: number, key: string, offset: number, flags: number) {
+    this.src = src;
+    this.lineStart = lineStart;
+    this.nameEnd = nameEnd;
+    this.valueStart = valueStart;
+    this.lineEnd = lineEnd;
     this.key = key;
-    this.raw = raw;
     this.offset = offset;
-    this.line = line;
     this.flags = flags;
   }
 
-  /** A new field built from a name and a text value (not from the wire). */
+  /** A new field built from a name (any form; a canonical key gets its wire spelling) and a text value. */
   static create(name: string, value: string): HeaderField {
     const key = headerKey(name);
     const wire = name === key ? wireName(key) : name;
-    const raw = toBinary(value);
-    return new HeaderField(wire, key, raw, -1, undefined, (raw.includes('\n') ? FOLDED : 0) | (raw === value ? 0 : NON_ASCII));
+    // A value set by code is one line: CR/LF become SP so that nothing can inject a header
+    // (RFC 3261 §7.3.1), and leading whitespace goes as the parser drops it too.
+    const clean = value.replace(/\r\n?|\n/g, ' ').replace(/^[ \t]+/, '');
+    return HeaderField.fromRaw(wire, key, toBinary(clean), clean);
+  }
+
+  /** @internal A new field from a wire name and a binary raw value. */
+  static fromRaw(name: string, key: string, raw: string, text?: string): HeaderField {
+    const src = name + ': ' + raw;
+    const flags = (raw.includes('\n') ? FOLDED : 0) | (text === raw ? 0 : NON_ASCII);
+    return new HeaderField(src, 0, name.length, name.length + 2, src.length, key, -1, flags);
+  }
+
+  /** The name as written on the wire (`v`, `Via`, `VIA`). */
+  get name(): string {
+    return this.src.slice(this.lineStart, this.nameEnd);
+  }
+
+  /** The raw value in binary form, with any folding still in it. */
+  get raw(): string {
+    return this.src.slice(this.valueStart, this.lineEnd);
   }
 
   /** The value: unfolded (RFC 3261 §7.3.1), trailing whitespace trimmed, UTF-8 decoded. */
   get value(): string {
     if (this.text !== undefined) return this.text;
-    let v = this.raw;
+    let end = this.lineEnd;
+    while (end > this.valueStart && (this.src.charCodeAt(end - 1) === 32 || this.src.charCodeAt(end - 1) === 9)) end--;
+    let v = this.src.slice(this.valueStart, end);
     if ((this.flags & FOLDED) !== 0) v = v.replace(FOLD, ' ');
-    let end = v.length;
-    while (end > 0 && (v.charCodeAt(end - 1) === 32 || v.charCodeAt(end - 1) === 9)) end--;
-    if (end !== v.length) v = v.slice(0, end);
     this.text = (this.flags & NON_ASCII) !== 0 ? fromBinary(v) : v;
     return this.text;
   }
 
-  /** The line to write on the wire (binary form), without CRLF. */
+  /** The line to write on the wire (binary form), without CRLF: as received, or `Name: value` when built. */
   wireLine(): string {
-    return this.line ?? this.name + ': ' + this.raw;
+    return this.src.slice(this.lineStart, this.lineEnd);
   }
 }

@@ -59,3 +59,39 @@ export function wireName(key: string): string {
   }
   return out;
 }
+
+// Keys by (length, first letter): the parser finds a header's key from the wire text without
+// slicing or lower-casing the name.
+const BY_SHAPE: Record<number, string[]> = Object.create(null) as Record<number, string[]>;
+for (const key of new Set(Object.values(FAST))) {
+  if (key.length < 2) continue;
+  const shape = (key.length << 5) | (key.charCodeAt(0) & 31);
+  (BY_SHAPE[shape] ??= []).push(key);
+}
+const COMPACT_BY_CODE: Array<string | undefined> = [];
+for (const c in COMPACT_FORMS) COMPACT_BY_CODE[c.charCodeAt(0)] = COMPACT_FORMS[c];
+
+/**
+ * The canonical key of the header name held in `src` from `start` to `end` (exclusive): same result
+ * as headerKey(src.slice(start, end)), without allocating for the common names.
+ */
+export function headerKeyAt(src: string, start: number, end: number): string {
+  const len = end - start;
+  const first = src.charCodeAt(start);
+  if (len === 1) {
+    const key = COMPACT_BY_CODE[first | 0x20];
+    if (key !== undefined) return key;
+  } else {
+    const candidates = BY_SHAPE[(len << 5) | (first & 31)];
+    if (candidates !== undefined) {
+      for (let k = 0; k < candidates.length; k++) {
+        const key = candidates[k]!;
+        let i = 0;
+        // Keys hold only a-z and '-'; OR-ing 0x20 folds A-Z onto a-z and leaves '-' alone.
+        while (i < len && (src.charCodeAt(start + i) | 0x20) === key.charCodeAt(i)) i++;
+        if (i === len) return key;
+      }
+    }
+  }
+  return headerKey(src.slice(start, end));
+}

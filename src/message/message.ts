@@ -3,9 +3,10 @@
  * and cached; a message that is not changed serializes to the exact bytes it was parsed from.
  */
 import { SipParseError } from '../core/errors.js';
-import { FOLDED, HeaderField, NON_ASCII, fromBinary, toBinary } from './header-field.js';
+import { HeaderField, fromBinary, toBinary } from './header-field.js';
 import { headerKey } from './header-names.js';
 import { splitComma } from './grammar.js';
+import { scanTag } from './tag-scan.js';
 import { HEADER_SPECS } from './header-registry.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
@@ -15,19 +16,24 @@ import type {
 
 const EMPTY_BODY = new Uint8Array(0);
 const CRLF = '\r\n';
-const NO_CACHE = Symbol('none');
+
+/** @internal Where a parsed message lies in the bytes it came in: [start, end), body from bodyStart. */
+export interface WireSpan {
+  buf: Buffer;
+  start: number;
+  bodyStart: number;
+  end: number;
+}
 
 export abstract class SipMessage {
   /** Header fields in wire order. Treat as read-only; change them through the methods below. */
   readonly headers: HeaderField[];
-  /** The body, as bytes (a view on the received datagram or stream chunk when parsed). */
-  protected _body: Uint8Array;
-  /** The exact bytes this message was parsed from, until something changes. */
-  protected source: Uint8Array | undefined;
-  /** Merged values of list headers, by key. */
-  private cache: Record<string, unknown> | undefined = undefined;
+  /** The body, as bytes (made lazily from `source` for parsed messages). */
+  protected _body: Uint8Array | undefined;
+  /** Where in the received bytes this message lies, until something changes it. */
+  protected source: WireSpan | undefined;
 
-  protected constructor(headers: HeaderField[], body: Uint8Array, source: Uint8Array | undefined) {
+  protected constructor(headers: HeaderField[], body: Uint8Array | undefined, source: WireSpan | undefined) {
     this.headers = headers;
     this._body = body;
     this.source = source;
@@ -80,12 +86,16 @@ export abstract class SipMessage {
       for (const f of this.headers) if (f.key === key) return parseField(f, spec.parse);
       return undefined;
     }
-    const cached = this.cache?.[key];
-    if (cached !== undefined) return cached === NO_CACHE ? undefined : cached;
+    let first: HeaderField | undefined;
     let merged: unknown[] | undefined;
     let star = false;
     for (const f of this.headers) {
       if (f.key !== key) continue;
+      if (first === undefined) {
+        // The merged list is cached on the header's first line.
+        if (f.merged !== undefined) return f.merged;
+        first = f;
+      }
       const v = parseField(f, spec.parse);
       if (v === '*') star = true;
       else merged = merged === undefined ? (v as unknown[]) : merged.concat(v as unknown[]);
@@ -96,7 +106,7 @@ export abstract class SipMessage {
       if (merged !== undefined) throw new SipParseError('Contact: * must be the only Contact value', -1, 400);
       result = '*';
     }
-    (this.cache ??= Object.create(null) as Record<string, unknown>)[key] = result === undefined ? NO_CACHE : result;
+    if (first !== undefined) first.merged = result;
     return result;
   }
 
@@ -171,20 +181,31 @@ export abstract class SipMessage {
     this.headers.splice(i, 1);
     if (parts.length > 1) {
       const rest = parts.slice(1).join(',').replace(/^[ \t\r\n]+/, '');
-      this.headers.splice(i, 0, new HeaderField(field.name, key, rest, -1, undefined, (rest.includes('\n') ? FOLDED : 0) | NON_ASCII));
+      this.headers.splice(i, 0, HeaderField.fromRaw(field.name, key, rest));
     }
     return this.changed(key);
   }
 
-  private changed(key: string): this {
+  /** Leaves the received bytes behind (after a change): the body becomes its own view first. */
+  protected detach(): void {
+    if (this.source === undefined) return;
+    if (this._body === undefined) this._body = this.body;
     this.source = undefined;
-    if (this.cache !== undefined) delete this.cache[key];
+  }
+
+  private changed(key: string): this {
+    this.detach();
+    for (const f of this.headers) if (f.key === key) f.merged = undefined;
     return this;
   }
 
   // ---- body ----
 
   get body(): Uint8Array {
+    if (this._body === undefined) {
+      const s = this.source;
+      this._body = s === undefined ? EMPTY_BODY : s.buf.subarray(s.bodyStart, s.end);
+    }
     return this._body;
   }
 
@@ -193,14 +214,16 @@ export abstract class SipMessage {
     this._body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (contentType !== undefined) this.set('Content-Type', contentType);
     else if (this._body.length === 0) this.removeAll('content-type');
-    this.set('Content-Length', String(this._body.length));
-    this.source = undefined;
+    const length = this._body.length;
+    this.set('Content-Length', String(length));
+    this.detach();
     return this;
   }
 
   /** The body as UTF-8 text. */
   get bodyText(): string {
-    return Buffer.from(this._body.buffer, this._body.byteOffset, this._body.byteLength).toString('utf8');
+    const b = this.body;
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   }
 
   // ---- serialization ----
@@ -209,14 +232,15 @@ export abstract class SipMessage {
   toBuffer(): Buffer {
     if (this.source !== undefined) {
       const s = this.source;
-      return Buffer.from(s.buffer, s.byteOffset, s.byteLength);
+      return s.buf.subarray(s.start, s.end);
     }
     let head = this.startLine() + CRLF;
     for (const f of this.headers) head += f.wireLine() + CRLF;
     head += CRLF;
     const headBytes = Buffer.from(head, 'latin1');
-    if (this._body.length === 0) return headBytes;
-    return Buffer.concat([headBytes, this._body]);
+    const body = this.body;
+    if (body.length === 0) return headBytes;
+    return Buffer.concat([headBytes, body]);
   }
 
   /** The message as text (UTF-8). */
@@ -242,6 +266,14 @@ export abstract class SipMessage {
   }
   get to(): NameAddr {
     return this.required('to') as NameAddr;
+  }
+  /** The From tag (RFC 3261 §19.3), read without parsing the URI; undefined when absent. */
+  get fromTag(): string | undefined {
+    return this.tagOf('from');
+  }
+  /** The To tag, read without parsing the URI; undefined when absent (an out-of-dialog request). */
+  get toTag(): string | undefined {
+    return this.tagOf('to');
   }
   get callId(): string {
     return this.required('call-id') as string;
@@ -340,6 +372,17 @@ export abstract class SipMessage {
     return (this.getParsed('reason') as ReasonValue[] | undefined) ?? [];
   }
 
+  private tagOf(key: 'from' | 'to'): string | undefined {
+    for (const f of this.headers) {
+      if (f.key !== key) continue;
+      if (f.parsed !== undefined) return (f.parsed as NameAddr).params.tag ?? undefined;
+      const fast = scanTag(f.value);
+      if (fast !== null) return fast;
+      break;
+    }
+    return (this.required(key) as NameAddr).params.tag ?? undefined;
+  }
+
   /** A mandatory header's parsed value; throws SipParseError(400) when it is missing. */
   private required(key: string): unknown {
     const v = this.getParsed(key);
@@ -367,7 +410,7 @@ export class SipRequest extends SipMessage {
   private uriParsed: Uri | undefined = undefined;
 
   /** @internal Built by parseMessage or createRequest. */
-  constructor(method: string, uriRaw: string, headers: HeaderField[], body: Uint8Array = EMPTY_BODY, source?: Uint8Array) {
+  constructor(method: string, uriRaw: string, headers: HeaderField[], body?: Uint8Array, source?: WireSpan) {
     super(headers, body, source);
     this.method = method;
     this.uriRaw = uriRaw;
@@ -399,7 +442,7 @@ export class SipRequest extends SipMessage {
   set uri(uri: Uri | string) {
     this.uriRaw = toBinary(typeof uri === 'string' ? uri : formatUri(uri));
     this.uriParsed = typeof uri === 'string' ? undefined : uri;
-    this.source = undefined;
+    this.detach();
   }
 
   protected startLine(): string {
@@ -412,7 +455,7 @@ export class SipResponse extends SipMessage {
   private reasonRaw: string;
 
   /** @internal Built by parseMessage or createResponse. */
-  constructor(status: number, reasonRaw: string, headers: HeaderField[], body: Uint8Array = EMPTY_BODY, source?: Uint8Array) {
+  constructor(status: number, reasonRaw: string, headers: HeaderField[], body?: Uint8Array, source?: WireSpan) {
     super(headers, body, source);
     this.status = status;
     this.reasonRaw = reasonRaw;

@@ -7,9 +7,9 @@ import { SipParseError } from '../core/errors.js';
 import { KNOWN_METHODS } from '../core/methods.js';
 import { isTokenChar } from './grammar.js';
 import { FOLDED, HeaderField, NON_ASCII } from './header-field.js';
-import { headerKey } from './header-names.js';
+import { headerKeyAt } from './header-names.js';
 import { resolveLimits, type MessageLimits } from './limits.js';
-import { SipRequest, SipResponse } from './message.js';
+import { SipRequest, SipResponse, type WireSpan } from './message.js';
 import type { SipUri } from './types.js';
 
 export interface ParseOptions {
@@ -24,6 +24,7 @@ export interface ParseOptions {
 }
 
 const CR = 13;
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const LF = 10;
 
 /**
@@ -59,16 +60,18 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
   if (start === buf.length) throw new SipParseError('empty message', start, 400);
 
-  const headEnd = buf.indexOf('\r\n\r\n', start, 'latin1');
+  const headEnd = buf.indexOf(CRLFCRLF, start);
   if (headEnd < 0) throw new SipParseError('header section not terminated by an empty line', buf.length, 400);
   // latin1 keeps one char per byte, so string indices are byte offsets (less `start`).
   const head = buf.toString('latin1', start, headEnd + 2);
-  const asciiFlag = isAscii(buf.subarray(start, headEnd)) ? 0 : NON_ASCII;
+  // One native SIMD pass over the whole buffer; a non-ASCII body only costs a regex test per value read.
+  const asciiFlag = isAscii(buf) ? 0 : NON_ASCII;
 
   // ---- start line ----
   const firstEnd = head.indexOf('\r\n');
   if (firstEnd > limits.maxLineLength) throw new SipParseError('start line too long', start, 400);
-  const isResponse = head.startsWith('SIP/');
+  checkNoBareCrLf(head, 0, firstEnd, start);
+  const isResponse = head.charCodeAt(0) === 83 /* S */ && head.startsWith('SIP/');
 
   // ---- header lines ----
   const headers: HeaderField[] = [];
@@ -76,21 +79,25 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   let contentLengthConflict = false;
   let pos = firstEnd + 2;
   const headLen = head.length;
+  const maxLine = limits.maxLineLength;
+  const maxHeaders = limits.maxHeaders;
   while (pos < headLen) {
     const c0 = head.charCodeAt(pos);
     if (c0 === 32 || c0 === 9) throw new SipParseError('continuation line without a header', start + pos, 400);
     // End of this header line: the next CRLF not followed by SP/HT (RFC 3261 §7.3.1 folding).
     let eol = head.indexOf('\r\n', pos);
+    checkNoBareCrLf(head, pos, eol, start);
     let folded = false;
-    while (eol >= 0 && eol + 2 < headLen) {
+    while (eol + 2 < headLen) {
       const n = head.charCodeAt(eol + 2);
       if (n !== 32 && n !== 9) break;
       folded = true;
-      eol = head.indexOf('\r\n', eol + 2);
+      const next = head.indexOf('\r\n', eol + 2);
+      checkNoBareCrLf(head, eol + 2, next, start);
+      eol = next;
     }
-    if (eol < 0) eol = headLen - 2;
-    if (eol - pos > limits.maxLineLength) throw new SipParseError('header line too long', start + pos, 400);
-    if (headers.length >= limits.maxHeaders) throw new SipParseError(`more than ${limits.maxHeaders} header lines`, start + pos, 400);
+    if (eol - pos > maxLine) throw new SipParseError('header line too long', start + pos, 400);
+    if (headers.length >= maxHeaders) throw new SipParseError(`more than ${maxHeaders} header lines`, start + pos, 400);
 
     // Header name: a token, then optional whitespace, then ':' (RFC 3261 §7.3.1).
     let i = pos;
@@ -106,9 +113,8 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
       else if (c === CR && folded && head.charCodeAt(i + 1) === LF) i += 2;
       else break;
     }
-    const name = head.slice(pos, nameEnd);
-    const key = headerKey(name);
-    const field = new HeaderField(name, key, head.slice(i, eol), start + pos, head.slice(pos, eol), (folded ? FOLDED : 0) | asciiFlag);
+    const key = headerKeyAt(head, pos, nameEnd);
+    const field = new HeaderField(head, pos, nameEnd, i, eol, key, start + pos, (folded ? FOLDED : 0) | asciiFlag);
     headers.push(field);
     if (key === 'content-length') {
       const n = parseContentLengthValue(field.value, start + pos);
@@ -131,14 +137,25 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   }
   // Conflicting Content-Length values (RFC 4475 mcl01) parse, with the rest of the datagram as the
   // body; validateRequest answers them with 400.
-  const body = buf.subarray(bodyStart, bodyEnd);
-  const source = buf.subarray(start, bodyEnd);
+  const source: WireSpan = { buf, start, bodyStart, end: bodyEnd };
+  const body = undefined;
 
   const line = head.slice(0, firstEnd);
   let msg: SipRequest | SipResponse;
   if (isResponse) msg = parseStatusLine(line, start, headers, body, source);
   else msg = parseRequestLine(line, start, headers, body, source);
   return msg;
+}
+
+/**
+ * CR and LF appear in a header section only as CRLF (RFC 3261 §7.3.1, §25.1), as StreamFramer also
+ * enforces: a bare one between `from` and the CRLF at `to` is an error. Two native searches per line.
+ */
+function checkNoBareCrLf(head: string, from: number, to: number, base: number): void {
+  const cr = head.indexOf('\r', from);
+  if (cr !== to) throw new SipParseError('bare CR in header section', base + cr, 400);
+  const lf = head.indexOf('\n', from);
+  if (lf !== to + 1) throw new SipParseError('bare LF in header section', base + lf, 400);
 }
 
 function parseContentLengthValue(text: string, offset: number): number {
@@ -155,7 +172,7 @@ function parseContentLengthValue(text: string, offset: number): number {
 }
 
 /** `SIP/2.0 SP Status-Code SP Reason-Phrase` (RFC 3261 §7.2). */
-function parseStatusLine(line: string, offset: number, headers: HeaderField[], body: Uint8Array, source: Uint8Array): SipResponse {
+function parseStatusLine(line: string, offset: number, headers: HeaderField[], body: undefined, source: WireSpan): SipResponse {
   checkVersion(line.slice(0, 7), offset, line.slice(0, 12));
   if (line.charCodeAt(7) !== 32) throw new SipParseError('bad status line: no SP after version', offset + 7, 400);
   let status = 0;
@@ -180,7 +197,7 @@ function parseStatusLine(line: string, offset: number, headers: HeaderField[], b
 }
 
 /** `Method SP Request-URI SP SIP-Version` with exactly one SP each (RFC 3261 §7.1). */
-function parseRequestLine(line: string, offset: number, headers: HeaderField[], body: Uint8Array, source: Uint8Array): SipRequest {
+function parseRequestLine(line: string, offset: number, headers: HeaderField[], body: undefined, source: WireSpan): SipRequest {
   let i = 0;
   while (i < line.length && isTokenChar(line.charCodeAt(i))) i++;
   if (i === 0) throw new SipParseError('bad request line: no method token', offset, 400);

@@ -80,8 +80,7 @@ let sawPct = false;
 
 /**
  * Index of the first char at or after `i` (below `end`) outside `mask`, treating a valid `%HH`
- * as one unit. A '%' not followed by two hex digits is a syntax error (RFC 3261 §25.1 `escaped`;
- * RFC 4475 esc02's `%Z4`-style faults).
+ * as one unit. A '%' not followed by two hex digits is a syntax error (RFC 3261 §25.1 `escaped`).
  */
 function scan(s: string, i: number, end: number, mask: number): number {
   sawPct = false;
@@ -377,6 +376,8 @@ function parseSip(s: string, start: number, scheme: 'sip' | 'sips'): SipUri {
   // Same no-prototype record as params, so `__proto__` or `constructor` are plain header names.
   const headers = newParams() as Record<string, string>;
   if (i < len && s.charCodeAt(i) === 63 /* ? */) {
+    // Lower-cased name -> key as first written, so repeats merge in linear time.
+    const seen = new Map<string, string>();
     do {
       const ns = ++i;
       const ne = scan(s, ns, len, UNRESERVED | HNV);
@@ -385,7 +386,17 @@ function parseSip(s: string, start: number, scheme: 'sip' | 'sips'): SipUri {
       if (ne >= len || s.charCodeAt(ne) !== 61) fail('URI header without "="');
       const vs = ne + 1;
       i = scan(s, vs, len, UNRESERVED | HNV);
-      addHeader(headers, name, unescape(s, vs, i, sawPct));
+      const value = unescape(s, vs, i, sawPct);
+      // A repeated header (`?Route=a&route=b`, names case-insensitive) keeps one entry with the
+      // values joined by ',', the RFC 3261 §7.3.1 equivalent of repeating a header field.
+      const lower = asciiLower(name);
+      const first = seen.get(lower);
+      if (first === undefined) {
+        seen.set(lower, name);
+        headers[name] = value;
+      } else {
+        headers[first] += ',' + value;
+      }
     } while (i < len && s.charCodeAt(i) === 38 /* & */);
   }
 
@@ -395,20 +406,6 @@ function parseSip(s: string, start: number, scheme: 'sip' | 'sips'): SipUri {
   if (password !== undefined) uri.password = password;
   if (port !== undefined) uri.port = port;
   return uri;
-}
-
-/**
- * A header named twice (`?Route=a&Route=b`, names case-insensitive) is kept as one entry with the
- * values joined by ',', the RFC 3261 §7.3.1 equivalent of repeating a header field.
- */
-function addHeader(headers: Record<string, string>, name: string, value: string): void {
-  for (const k in headers) {
-    if (eqIgnoreCase(k, name)) {
-      headers[k] += ',' + value;
-      return;
-    }
-  }
-  headers[name] = value;
 }
 
 function parseTel(s: string, start: number): TelUri {
@@ -639,19 +636,22 @@ function sipParamsEqual(a: Params, b: Params): boolean {
   return true;
 }
 
-function headerLookup(h: Record<string, string>, name: string): string | undefined {
-  const v = own(h, name);
-  if (v !== undefined) return v;
-  for (const k in h) if (eqIgnoreCase(k, name)) return h[k];
-  return undefined;
-}
-
 /** RFC 3261 §19.1.4: header components are never ignored; names case-insensitive, values exact. */
 function headersEqual(a: Record<string, string>, b: Record<string, string>): boolean {
   let na = 0;
+  let bLower: Map<string, string> | undefined;
   for (const k in a) {
     na++;
-    if (headerLookup(b, k) !== a[k]) return false;
+    let bv = own(b, k);
+    if (bv === undefined) {
+      // Names spelled differently: index b by lower-cased name once, not a scan per name.
+      if (bLower === undefined) {
+        bLower = new Map();
+        for (const bk in b) bLower.set(asciiLower(bk), b[bk]);
+      }
+      bv = bLower.get(asciiLower(k));
+    }
+    if (bv !== a[k]) return false;
   }
   let nb = 0;
   for (const _ in b) nb++;

@@ -136,7 +136,10 @@ export function parseRetryAfter(value: string): RetryAfterValue {
   return v;
 }
 
-/** Escapes '(' ')' and '\' so that any text reads back as the same comment. */
+/**
+ * Escapes '(' ')' and '\' so that any text reads back as the same comment; CR and LF, which cannot
+ * be quoted-pairs (RFC 3261 §25.1), become spaces, as quote() does, so a comment cannot end the line.
+ */
 function escapeComment(text: string): string {
   let out = '';
   let run = 0;
@@ -144,6 +147,9 @@ function escapeComment(text: string): string {
     const c = text.charCodeAt(i);
     if (c === 40 || c === 41 || c === 92) {
       out += text.slice(run, i) + '\\' + text[i];
+      run = i + 1;
+    } else if (c === 13 || c === 10) {
+      out += text.slice(run, i) + ' ';
       run = i + 1;
     }
   }
@@ -283,6 +289,7 @@ export function parseDate(value: string): Date {
   d.setUTCHours(hour, minute, second, 0);
   return d;
 }
+
 function pad2(n: number): string {
   return n < 10 ? '0' + n : String(n);
 }

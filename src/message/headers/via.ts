@@ -82,31 +82,40 @@ export function isIPv6(s: string, start: number, end: number): boolean {
   return elided ? groups <= 7 : groups === 8;
 }
 
+/** Letters and digits (RFC 3261 §25.1 alphanum), by char code. */
+const ALNUM = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') ALNUM[c.charCodeAt(0)] = 1;
+
 /**
- * RFC 3261 §25.1 hostname: dot-separated labels of alphanum and '-', neither starting nor ending
- * with '-', an optional final dot, and a toplabel that starts with a letter. Anything whose last
- * label starts with a digit can only be an IPv4address.
+ * Scans an RFC 3261 §25.1 hostname or IPv4address at `start` in one pass and returns the index after
+ * it, or -1 when what is there is neither. hostname = dot-separated labels of alphanum and '-',
+ * neither starting nor ending with '-', an optional final dot, and a toplabel that starts with a
+ * letter; anything whose last label starts with a digit can only be an IPv4address.
  */
-function isHostnameOrIPv4(s: string, start: number, end: number): boolean {
-  if (start >= end) return false;
+function scanHostname(s: string, start: number): number {
+  let i = start;
   let labelStart = start;
   let topStart = start;
-  let i = start;
-  const last = s.charCodeAt(end - 1) === 46 ? end - 1 : end;
-  if (last === start) return false;
-  for (; i <= last; i++) {
-    const c = i < last ? s.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (i === labelStart) return false;
-      if (s.charCodeAt(i - 1) === 45 || s.charCodeAt(labelStart) === 45) return false;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (i === labelStart || s.charCodeAt(i - 1) === 45) return -1;
       topStart = labelStart;
       labelStart = i + 1;
-    } else if (!(isAlpha(c) || isDigit(c) || c === 45)) {
-      return false;
+    } else if (c === 45 /* - */) {
+      if (i === labelStart) return -1;
+    } else if (c >= 128 || ALNUM[c] !== 1) {
+      break;
     }
+    i++;
   }
-  if (isAlpha(s.charCodeAt(topStart))) return true;
-  return last === end && isIPv4(s, start, end);
+  if (i === labelStart) {
+    // Empty, or ended by the optional final dot: the toplabel is the label before it.
+    return i > start && isAlpha(s.charCodeAt(topStart)) ? i : -1;
+  }
+  if (s.charCodeAt(i - 1) === 45) return -1;
+  if (isAlpha(s.charCodeAt(labelStart))) return i;
+  return isIPv4(s, start, i) ? i : -1;
 }
 
 /**
@@ -119,13 +128,8 @@ export function scanHost(s: string, i: number): number {
     if (close < 0 || !isIPv6(s, i + 1, close)) throw new SipParseError(`bad IPv6 reference: ${snippet(s, i)}`);
     return close + 1;
   }
-  let end = i;
-  while (end < s.length) {
-    const c = s.charCodeAt(end);
-    if (!(isAlpha(c) || isDigit(c) || c === 45 || c === 46)) break;
-    end++;
-  }
-  if (!isHostnameOrIPv4(s, i, end)) throw new SipParseError(`bad host: ${snippet(s, i, end + 1)}`);
+  const end = scanHostname(s, i);
+  if (end < 0) throw new SipParseError(`bad host: ${snippet(s, i)}`);
   return end;
 }
 
@@ -133,7 +137,19 @@ export function scanHost(s: string, i: number): number {
 function isHost(s: string): boolean {
   if (s.length === 0) return false;
   if (s.charCodeAt(0) === 91) return s.charCodeAt(s.length - 1) === 93 && isIPv6(s, 1, s.length - 1);
-  return isHostnameOrIPv4(s, 0, s.length);
+  return scanHostname(s, 0) === s.length;
+}
+
+/** The common transports as constants, so the usual Via costs no slice or case conversion. */
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS', 'TLS-SCTP'];
+const TRANSPORTS_LOWER = TRANSPORTS.map((t) => t.toLowerCase());
+
+/** RFC 3261 §20.42: transport tokens compare case-insensitively; we keep them upper-cased. */
+function transportName(s: string, start: number, end: number): string {
+  for (let k = 0; k < TRANSPORTS.length; k++) {
+    if (equalsLiteral(s, start, end, TRANSPORTS_LOWER[k]!)) return TRANSPORTS[k]!;
+  }
+  return s.slice(start, end).toUpperCase();
 }
 
 function isVersion20(s: string, start: number, end: number): boolean {
@@ -201,7 +217,7 @@ function parseViaParm(s: string, i: number, out: Via[]): number {
   if (transportEnd >= s.length || !isWs(s.charCodeAt(transportEnd))) throw new SipParseError('expected LWS before Via sent-by');
   const hostStart = skipWs(s, transportEnd);
   const hostEnd = scanHost(s, hostStart);
-  const transport = s.slice(transportStart, transportEnd).toUpperCase();
+  const transport = transportName(s, transportStart, transportEnd);
   const host = s.slice(hostStart, hostEnd);
   let j = hostEnd;
   let port: number | undefined;

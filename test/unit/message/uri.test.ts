@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { SipParseError } from '../../../src/core/errors.js';
 import type { AbsoluteUri, SipUri, TelUri, Uri } from '../../../src/message/types.js';
 import { formatUri, isSipUri, parseSipUriLenient, parseUri, uriEquals } from '../../../src/message/uri.js';
+import { newParams } from '../../../src/message/params.js';
 
 function sip(text: string): SipUri {
   const u = parseUri(text);
@@ -345,8 +346,8 @@ test('formatUri escapes each component with its own unreserved set (RFC 3261 §2
   const u = sip('sip:x@h.example');
   u.user = 'a:b@c;d?e/f&=+$,';
   u.password = 'p;w:d';
-  u.params = Object.assign(Object.create(null) as Record<string, string | null>, { 'na=me': 'v;a?l[]/:&+$', lr: null });
-  u.headers = Object.assign(Object.create(null) as Record<string, string>, { 'Sub ject': 'a&b=c?[]:+$ %' });
+  u.params = Object.assign(newParams(), { 'na=me': 'v;a?l[]/:&+$', lr: null });
+  u.headers = Object.assign(newParams() as Record<string, string>, { 'Sub ject': 'a&b=c?[]:+$ %' });
   const text = formatUri(u);
   assert.equal(
     text,
@@ -581,4 +582,14 @@ test('garbage input only ever throws SipParseError, and what parses round-trips'
 test('non-string input throws SipParseError', () => {
   assert.throws(() => parseUri(undefined as unknown as string), isParse400);
   assert.throws(() => parseSipUriLenient(42 as unknown as string), isParse400);
+});
+
+test('parameter and header names like __proto__ or constructor are plain keys', () => {
+  const u = sip('sip:a@b.example;__proto__=x;constructor?__proto__=y&toString=z');
+  assert.deepEqual(Object.keys(u.params), ['__proto__', 'constructor']);
+  assert.equal(u.params.constructor, null);
+  assert.deepEqual(Object.keys(u.headers), ['__proto__', 'toString']);
+  assert.equal(u.headers.toString, 'z');
+  assert.equal(formatUri(u), 'sip:a@b.example;__proto__=x;constructor?__proto__=y&toString=z');
+  assert.equal(uriEquals(u, sip('sip:a@b.example')), false);
 });

@@ -79,7 +79,8 @@ export function fuzzInputs(seeds: readonly string[], count = 400, seed = 0x5eed)
 
 /**
  * Runs `parse` over every input: it may return or throw, but only a SipParseError with status 400
- * or 505. Whatever it returns must satisfy `roundTrip` (typically parse(format(v)) deep-equals v).
+ * or 505. Whatever it returns from input without CR or LF must satisfy `roundTrip` (typically
+ * parse(format(v)) deep-equals v).
  * Returns how many inputs were accepted, so a test can check the mutations were not all rejected.
  */
 export function checkParser<T>(parse: (value: string) => T, inputs: readonly string[], roundTrip?: (v: T, input: string) => void): number {
@@ -96,7 +97,9 @@ export function checkParser<T>(parse: (value: string) => T, inputs: readonly str
       continue;
     }
     accepted++;
-    if (roundTrip) roundTrip(v, input);
+    // scanQuoted lets a bare CR or LF through inside quotes, but quote() writes them as spaces so a
+    // value cannot break out of its header line; such values rightly change on a round trip.
+    if (roundTrip && !/[\r\n]/.test(input)) roundTrip(v, input);
   }
   return accepted;
 }
