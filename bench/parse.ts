@@ -98,7 +98,7 @@ if (opts.help) {
 const WARMUP_MS = opts.quick ? 40 : 200;
 /** Warm-up again before each later round (the code is optimized by then; this refills caches). */
 const REWARM_MS = opts.quick ? 10 : 25;
-const MEASURE_MS = opts.quick ? 60 : 150;
+const MEASURE_MS = opts.quick ? 60 : 120;
 /**
  * Rounds: every timing runs once per round, all timings in turn, and the best round counts. On a
  * shared machine a burst of someone else's load then hits one round of a few timings, not a whole one.
@@ -297,9 +297,8 @@ function job(adapter: ParserAdapter, workload: Workload, msgs: BenchMessage[]): 
   return j;
 }
 
-/** One round of one job: a GC, a warm-up, then mitata's measure(); appends messages/s. */
+/** One round of one job: a warm-up, then mitata's measure() (which starts with a full GC); appends messages/s. */
 async function measureOnce(j: Job, first: boolean): Promise<void> {
-  fullGc();
   // Warm-up: whole passes over the set until the time is up, so the JIT has reached its optimizing
   // tier before mitata's own short warm-up and its sampling. The first round also sizes a sample.
   const t0 = now();
@@ -315,7 +314,7 @@ async function measureOnce(j: Job, first: boolean): Promise<void> {
   j.cfg.reps = first ? Math.max(1, Math.min(10_000, Math.round(SAMPLE_US / passUs))) : saved;
   // batch_threshold 0: a call already lasts ~SAMPLE_US, so mitata's own batching (4096 calls per
   // sample below 65 us) is not needed and would stretch a sample to hundreds of ms.
-  const stats = await measure(j.loop, { min_cpu_time: MEASURE_MS * 1e6, min_samples: 10, batch_threshold: 0, gc: fullGc, now });
+  const stats = await measure(j.loop, { min_cpu_time: MEASURE_MS * 1e6, min_samples: 5, batch_threshold: 0, gc: fullGc, now });
   j.rates.push((j.cfg.reps * j.msgs.length) / (stats.avg / 1e9));
 }
 
@@ -485,11 +484,17 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on this machine skews the figures)`);
   console.log(`peers: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`clock: ${CLOCK}`);
-  console.log(`${ROUNDS} round(s) of: GC, warm-up ${WARMUP_MS} ms (later rounds ${REWARM_MS} ms), mitata measure >= ${MEASURE_MS} ms, per parser, set and workload; messages/s = messages / mean sample time, best round (round spread = slowest to fastest round)`);
+  console.log(
+    `${ROUNDS} round(s) of: warm-up ${WARMUP_MS} ms (later rounds ${REWARM_MS} ms), full GC, mitata measure >= ${MEASURE_MS} ms,` +
+      ' per parser, set and workload',
+  );
+  console.log('messages/s = messages / mean sample time, best round (round spread = slowest to fastest round)');
   console.log('\nHow each parser is called:');
   for (const a of [hookflashLazy, hookflashFull, ...peers]) console.log(`  ${a.name}: ${a.how}`);
   console.log('\nMessage sets:');
-  for (const s of sets) console.log(`  ${s.name}: ${s.description}; ${s.messages.map((m) => `${m.name} (${m.bytes.length} B)`).join(', ')}`);
+  for (const s of sets) {
+    console.log(`  ${s.name}: ${s.description}; ${s.messages.map((m) => `${m.name} (${m.bytes.length} B)`).join(', ')}`);
+  }
 
   verify(sets);
 
@@ -589,7 +594,11 @@ async function main(): Promise<void> {
       measureMs: MEASURE_MS,
       versions,
       parsers: Object.fromEntries([hookflashLazy, hookflashFull, ...peers].map((a) => [a.name, a.how])),
-      sets: sets.map((s) => ({ name: s.name, description: s.description, messages: s.messages.map((m) => ({ name: m.name, file: m.file, bytes: m.bytes.length })) })),
+      sets: sets.map((s) => ({
+        name: s.name,
+        description: s.description,
+        messages: s.messages.map((m) => ({ name: m.name, file: m.file, bytes: m.bytes.length })),
+      })),
       failures: Object.fromEntries([...failures].filter(([, f]) => f.length > 0)),
       mismatches,
       results,

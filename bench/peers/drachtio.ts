@@ -10,7 +10,13 @@
  *   text), CSeq, Content-Length and the auth headers parsed eagerly; then parser.parseUri on the
  *   name-addr URIs it left as text; every other header is text.
  */
-import drachtio, { type DrachtioAor, type DrachtioCSeq, type DrachtioHeaderValue, type DrachtioMessage, type DrachtioVia } from 'drachtio-sip';
+import drachtio, {
+  type DrachtioAor,
+  type DrachtioCSeq,
+  type DrachtioHeaderValue,
+  type DrachtioMessage,
+  type DrachtioVia,
+} from 'drachtio-sip';
 import { PeerParseFailure, type ParserAdapter, type ProxyView } from './types.js';
 
 const { parser } = drachtio;

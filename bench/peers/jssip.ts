@@ -43,7 +43,9 @@ function parse(buf: Buffer): JsSipIncomingMessage {
 export const jssipAdapter: ParserAdapter = {
   name: 'jssip',
   pkg: 'jssip',
-  how: "Parser.parseMessage(buf.toString('utf8'), {}) from jssip/lib/Parser.js; everything: msg.parseHeader(name, i) for every line with a grammar rule",
+  how:
+    "Parser.parseMessage(buf.toString('utf8'), {}) from jssip/lib/Parser.js; " +
+    'everything: msg.parseHeader(name, i) for every line with a grammar rule',
   proxy(buf): ProxyView {
     const m = parse(buf);
     const maxForwards = m.parseHeader('max-forwards') as number | undefined;

@@ -53,7 +53,9 @@ function parseRouteLine(raw: string, out: unknown[]): void {
 export const sipjsAdapter: ParserAdapter = {
   name: 'sip.js',
   pkg: 'sip.js',
-  how: "Core.Parser.parseMessage(buf.toString('utf8'), logger); Route via Grammar.parse(line, 'Record_Route'); everything: msg.parseHeader(name, i) for every line with a grammar rule",
+  how:
+    "Core.Parser.parseMessage(buf.toString('utf8'), logger); Route via Grammar.parse(line, 'Record_Route'); " +
+    'everything: msg.parseHeader(name, i) for every line with a grammar rule',
   proxy(buf): ProxyView {
     const m = parse(buf);
     const maxForwards = m.parseHeader('max-forwards') as number | undefined;

@@ -62,9 +62,9 @@ export function wireName(key: string): string {
 
 // Keys by (length, first letter): the parser finds a header's key from the wire text without
 // slicing or lower-casing the name.
-const BY_SHAPE: Record<number, string[]> = Object.create(null) as Record<number, string[]>;
+const BY_SHAPE: Array<string[] | undefined> = new Array<string[] | undefined>(64 << 5).fill(undefined);
 for (const key of new Set(Object.values(FAST))) {
-  if (key.length < 2) continue;
+  if (key.length < 2 || key.length >= 64) continue;
   const shape = (key.length << 5) | (key.charCodeAt(0) & 31);
   (BY_SHAPE[shape] ??= []).push(key);
 }
@@ -76,13 +76,21 @@ for (const c in COMPACT_FORMS) COMPACT_BY_CODE[c.charCodeAt(0)] = COMPACT_FORMS[
  * as headerKey(src.slice(start, end)), without allocating for the common names.
  */
 export function headerKeyAt(src: string, start: number, end: number): string {
+  return knownHeaderKeyAt(src, start, end) ?? headerKey(src.slice(start, end));
+}
+
+/**
+ * Like headerKeyAt, but only for the names of the fast table (common headers and compact forms),
+ * else undefined. A match implies the name is a valid token: every known name is one.
+ */
+export function knownHeaderKeyAt(src: string, start: number, end: number): string | undefined {
   const len = end - start;
   const first = src.charCodeAt(start);
   if (len === 1) {
     const key = COMPACT_BY_CODE[first | 0x20];
     if (key !== undefined) return key;
   } else {
-    const candidates = BY_SHAPE[(len << 5) | (first & 31)];
+    const candidates = len < 64 ? BY_SHAPE[(len << 5) | (first & 31)] : undefined;
     if (candidates !== undefined) {
       for (let k = 0; k < candidates.length; k++) {
         const key = candidates[k]!;
@@ -93,5 +101,5 @@ export function headerKeyAt(src: string, start: number, end: number): string {
       }
     }
   }
-  return headerKey(src.slice(start, end));
+  return undefined;
 }

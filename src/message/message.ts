@@ -149,8 +149,9 @@ export abstract class SipMessage {
   prepend(name: string, value: string): this {
     const field = HeaderField.create(name, value);
     const first = this.headers.findIndex((f) => f.key === field.key);
-    if (first < 0) this.headers.push(field);
-    else this.headers.splice(first, 0, field);
+    // With none of that name yet, the new line goes first: RFC 3261 §7.3.1 recommends Via, Route
+    // and Record-Route near the top, where proxies find them quickly.
+    this.headers.splice(first < 0 ? 0 : first, 0, field);
     return this.changed(field.key);
   }
 

@@ -41,6 +41,7 @@ interface Waiter {
   reject(error: TransactionError): void;
 }
 
+/** A client transaction: made by `TransactionLayer.sendRequest`, it sends and retransmits the request. */
 export abstract class ClientTransaction<S extends TransactionState = TransactionState> extends Transaction<S> {
   /** Where the request goes (after RFC 3263 resolution). */
   readonly target: Target;

@@ -18,6 +18,7 @@ export type InviteClientState = 'calling' | 'proceeding' | 'accepted' | 'complet
 /** Timer D's floor over unreliable transports (RFC 3261 §17.1.1.2: "at least 32 seconds"). */
 const TIMER_D_MIN = 32_000;
 
+/** Sends an INVITE and sees it to a final response (RFC 3261 §17.1.1, RFC 6026 §7.2). */
 export class InviteClientTransaction extends ClientTransaction<InviteClientState> {
   /** The ACK for a non-2xx final response, built once and resent for each retransmission of it. */
   private ack: SipRequest | undefined = undefined;

@@ -20,6 +20,7 @@ export type InviteServerState = 'proceeding' | 'accepted' | 'completed' | 'confi
 /** §17.2.1: how long the TU may stay silent before the transaction sends 100 Trying itself. */
 const TRYING_DELAY = 200;
 
+/** Receives an INVITE and carries the TU's responses (RFC 3261 §17.2.1, RFC 6026 §7.1). */
 export class InviteServerTransaction extends ServerTransaction<InviteServerState> {
   /** @internal Created by TransactionLayer when an INVITE matches no transaction. */
   constructor(ctx: TransactionContext, key: string, request: SipRequest, source: Source) {

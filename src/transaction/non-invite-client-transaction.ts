@@ -14,6 +14,7 @@ import type { TransactionContext } from './transaction.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
+/** Sends any request but INVITE and ACK, and sees it to a final response (RFC 3261 §17.1.2). */
 export class NonInviteClientTransaction extends ClientTransaction<NonInviteClientState> {
   /** @internal Created by TransactionLayer.sendRequest. */
   constructor(ctx: TransactionContext, key: string, request: SipRequest, target: Target, options?: ClientTransactionOptions) {

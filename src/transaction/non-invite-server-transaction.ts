@@ -14,6 +14,7 @@ import type { TransactionContext } from './transaction.js';
 
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
+/** Receives any request but INVITE and ACK, and carries the TU's responses (RFC 3261 §17.2.2). */
 export class NonInviteServerTransaction extends ServerTransaction<NonInviteServerState> {
   /** @internal Created by TransactionLayer when a request matches no transaction. */
   constructor(ctx: TransactionContext, key: string, request: SipRequest, source: Source) {

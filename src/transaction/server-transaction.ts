@@ -8,6 +8,7 @@ import { isReliable, type Source } from '../transport/types.js';
 import { TransactionError } from './transaction-error.js';
 import { Transaction, type TransactionContext, type TransactionState } from './transaction.js';
 
+/** A server transaction: made by the layer for each new request, handed to `TransactionUser.onRequest`. */
 export abstract class ServerTransaction<S extends TransactionState = TransactionState> extends Transaction<S> {
   /** Where the request came from; responses go back through `transport.sendResponse(response, source)`. */
   readonly source: Source;

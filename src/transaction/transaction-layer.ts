@@ -77,6 +77,10 @@ export interface AckOptions {
   connectionId?: string;
 }
 
+/**
+ * Matches messages to transactions and creates them; the TransportHandler the transport layer
+ * delivers to. One per stack; `close()` when done.
+ */
 export class TransactionLayer implements TransportHandler {
   private readonly transport: TransportLayer;
   private readonly user: TransactionUser;

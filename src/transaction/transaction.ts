@@ -52,6 +52,7 @@ export interface TransactionContext {
   serverFailed(transaction: ServerTransaction, error: TransactionError): void;
 }
 
+/** The base of the four machines: state, the request that made it, two timer deadlines. */
 export abstract class Transaction<S extends TransactionState = TransactionState> implements Scheduled {
   /** @internal Owned by the TimerHeap. */
   heapIndex = -1;

@@ -41,8 +41,16 @@ export class MessageReceiver {
     this.o = options;
   }
 
-  /** One datagram, or one framed message from a connection. */
+  /** One datagram, or one framed message from a connection. Never throws: it runs on socket events. */
   receive(bytes: Buffer, source: Source, conn?: Connection): void {
+    try {
+      this.dispatch(bytes, source, conn);
+    } catch (err) {
+      this.o.logger.error({ err, remote: source.remoteAddress, protocol: source.protocol }, 'receive path failed; message dropped');
+    }
+  }
+
+  private dispatch(bytes: Buffer, source: Source, conn: Connection | undefined): void {
     let message: SipRequest | SipResponse;
     try {
       message = parseMessage(bytes, this.o.messageLimits === undefined ? { lazy: true } : { lazy: true, limits: this.o.messageLimits });
@@ -60,9 +68,13 @@ export class MessageReceiver {
   /** A stream that cannot be framed: answer the broken request if it can be read, then close (RFC 3261 §18.3). */
   framingError(conn: Connection, error: SipParseError, partial: Buffer | undefined): void {
     this.o.logger.warn({ id: conn.id, reason: error.reason, remote: conn.remoteAddress }, 'stream framing failed: closing connection');
-    const request = partial === undefined ? undefined : salvageRequest(partial, this.o.messageLimits);
-    const response = request === undefined ? undefined : badRequestResponse(request, error);
-    if (response !== undefined) conn.send(response.toBuffer()).catch(() => undefined);
+    try {
+      const request = partial === undefined ? undefined : salvageRequest(partial, this.o.messageLimits);
+      const response = request === undefined ? undefined : badRequestResponse(request, error);
+      if (response !== undefined) conn.send(response.toBuffer()).catch(() => undefined);
+    } catch (err) {
+      this.o.logger.error({ err, id: conn.id }, 'could not answer a broken stream');
+    }
     conn.close();
   }
 

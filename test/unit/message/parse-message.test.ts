@@ -175,7 +175,7 @@ describe('header lines (RFC 3261 §7.3)', () => {
     const lines = ['INVITE sip:bob@biloxi.example.com SIP/2.0', ' folded: start', ...BASE_HEADERS];
     throwsParse(() => parseMessage(wire(lines)), 400, 43);
     const noColon = invite(['Subject no colon']);
-    throwsParse(() => parseMessage(noColon), 400, noColon.indexOf('Subject no colon') + 'Subject'.length + 1);
+    throwsParse(() => parseMessage(noColon), 400, noColon.indexOf('Subject no colon'));
     const noName = invite([': value']);
     throwsParse(() => parseMessage(noName), 400, noName.indexOf(': value'));
   });
@@ -193,7 +193,7 @@ describe('header lines (RFC 3261 §7.3)', () => {
     assert.equal(m.bodyText, 'a\nb\rc');
   });
 
-  test('set() must not let a value break its line into a new header (CRLF injection)', { todo: 'HeaderField.create accepts CRLF not followed by SP/HT: reported, header-field.ts is not ours' }, () => {
+  test('set(), append() and prepend() never let a value break its line into a new header (CRLF injection)', () => {
     const m = parseMessage(invite());
     let threw = false;
     try {
@@ -202,6 +202,17 @@ describe('header lines (RFC 3261 §7.3)', () => {
       threw = true;
     }
     if (!threw) assert.equal(parseMessage(m.toBuffer()).via.length, 1, 'no Via was injected');
+    for (const op of ['append', 'prepend'] as const) {
+      const n = parseMessage(invite());
+      try {
+        n[op]('X-A', 'a\nVia: SIP/2.0/UDP evil.example.com;branch=z9hG4bKe\rVia: SIP/2.0/UDP evil2.example.com');
+      } catch {
+        continue;
+      }
+      const back = parseMessage(n.toBuffer());
+      assert.equal(back.via.length, 1, op);
+      assert.equal(back.getAll('x-a').length, 1, op);
+    }
   });
 
   test('whitespace between the name and the colon is allowed (HCOLON), names are case-insensitive', () => {

@@ -180,3 +180,29 @@ test('ICT terminate() ends it at once; finalResponse rejects with ERR_TERMINATED
   assert.equal(listener.errors.length, 0, 'the TU ended it; nothing to report');
   assertDrained(env);
 });
+
+test('ICT goes from Calling straight to Accepted on a 2xx and stops Timer A (RFC 6026 §7.2)', () => {
+  const env = setup();
+  const { tx, listener, request } = invite(env);
+  env.clock.advance(700);
+  env.layer.onMessage(reply(request, 200), source());
+  assert.equal(tx.state, 'accepted');
+  assert.deepEqual(listener.statuses, [200]);
+  env.clock.advance(64 * T1);
+  assert.deepEqual(env.transport.times('INVITE'), [0, 500]);
+  assert.equal(tx.state, 'terminated');
+  assertDrained(env);
+});
+
+test('ICT in Completed reports an ACK the transport could not send and terminates (RFC 3261 §17.1.4)', async () => {
+  const env = setup();
+  const { tx, listener, request } = invite(env);
+  env.transport.failRequests = true;
+  env.layer.onMessage(reply(request, 480), source());
+  assert.equal(tx.state, 'completed');
+  await flush();
+  assert.equal(tx.state, 'terminated');
+  assert.equal(listener.errors[0]!.code, 'ERR_TRANSPORT');
+  assert.equal((await tx.finalResponse()).status, 480, 'the outcome stays the final response');
+  assertDrained(env);
+});

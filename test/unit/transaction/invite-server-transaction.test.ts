@@ -174,3 +174,17 @@ test('IST respond() refuses a status outside 100-699', () => {
   tx.terminate();
   assertDrained(env);
 });
+
+test('IST in Accepted reports a 2xx the transport could not send and stays until Timer L (RFC 6026 §7.1 figure 5)', async () => {
+  const env = setup();
+  env.transport.failResponses = true;
+  const tx = receiveInvite(env);
+  tx.respond(createResponse(tx.request, 200));
+  await flush();
+  assert.equal(tx.state, 'accepted');
+  assert.equal(env.user.errors.length, 1);
+  assert.equal(env.user.errors[0]!.error.code, 'ERR_TRANSPORT');
+  env.clock.advance(64 * T1);
+  assert.equal(tx.state, 'terminated');
+  assertDrained(env);
+});

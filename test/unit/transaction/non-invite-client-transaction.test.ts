@@ -97,3 +97,18 @@ test('NICT honours a configured T1 and T2 (RFC 3261 §17.1.1.1)', () => {
   assert.equal(tx.state, 'terminated');
   assertDrained(env);
 });
+
+test('NICT goes from Proceeding to Completed on a final response, then Timer K ends it (RFC 3261 §17.1.2.2)', () => {
+  const env = setup();
+  const { tx, listener, request } = options(env);
+  env.layer.onMessage(reply(request, 100), source());
+  env.layer.onMessage(reply(request, 180), source());
+  assert.equal(tx.state, 'proceeding');
+  env.clock.advance(2000);
+  env.layer.onMessage(reply(request, 202), source());
+  assert.equal(tx.state, 'completed');
+  assert.deepEqual(listener.statuses, [100, 180, 202]);
+  env.clock.advance(T4);
+  assert.equal(tx.state, 'terminated');
+  assertDrained(env);
+});

@@ -26,7 +26,7 @@ test('NIST absorbs retransmissions in Trying without sending anything (RFC 3261 
   assertDrained(env);
 });
 
-test('NIST resends the last provisional response in Proceeding (RFC 3261 §17.2.2)', () => {
+test('NIST resends the last provisional response in Proceeding, then completes on the final (RFC 3261 §17.2.2)', () => {
   const env = setup();
   const tx = receive(env);
   tx.respond(createResponse(tx.request, 100));
@@ -34,7 +34,9 @@ test('NIST resends the last provisional response in Proceeding (RFC 3261 §17.2.
   tx.respond(createResponse(tx.request, 183, { toTag: 't' }));
   env.layer.onMessage(incoming('OPTIONS'), source());
   assert.deepEqual(env.transport.ladder(), ['100', '183', '183']);
-  tx.terminate();
+  assert.ok(tx.respond(createResponse(tx.request, 200, { toTag: 't' })));
+  assert.equal(tx.state, 'completed', 'Proceeding to Completed on the final');
+  env.clock.advance(64 * T1);
   assertDrained(env);
 });
 
