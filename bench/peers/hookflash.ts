@@ -14,7 +14,7 @@ function view(m: SipRequest | SipResponse): ProxyView {
     callId: m.callId,
     cseqSeq: cseq.seq,
     cseqMethod: cseq.method,
-    toTag: m.to.params.tag,
+    toTag: m.toTag,
   };
 }
 
