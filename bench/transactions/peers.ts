@@ -215,7 +215,9 @@ export async function runSippUac(o: { scenario: string; targetPort: number; wind
     '-trace_stat', '-stf', stf, '-fd', '1',
   ];
   const child = track(spawn('sipp', args, { cwd: o.cwd, stdio: 'ignore' }));
-  if (!(await waitExit(child, (total + 10) * 1000))) await stopProcess(child, 'SIGTERM', 1000);
+  // SIPp may linger past -timeout while calls are still open (lost datagrams); its per-second
+  // statistics rows are written by then.
+  if (!(await waitExit(child, (total + 2) * 1000))) await stopProcess(child, 'SIGTERM', 1000);
   return { ...parseSippStats(readFileSync(stf, 'utf8'), o.warmupS), exitCode: child.exitCode };
 }
 
@@ -250,4 +252,32 @@ export function parseSippStats(csv: string, warmupS: number): Omit<SippUacResult
     unfinished: Number(last[iCurrent]),
     measuredSeconds: seconds,
   };
+}
+
+// ---------- kernel counters ----------
+
+/** The host's UDP error counters (Linux /proc/net/snmp), null elsewhere. Host-wide: other traffic counts too. */
+export interface UdpKernelCounters {
+  rcvbufErrors: number;
+  sndbufErrors: number;
+}
+
+export function udpKernelCounters(): UdpKernelCounters | null {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    if (lines.length < 2) return null;
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    const get = (name: string): number => Number(values[names.indexOf(name)] ?? NaN);
+    return { rcvbufErrors: get('RcvbufErrors'), sndbufErrors: get('SndbufErrors') };
+  } catch {
+    return null;
+  }
+}
+
+/** Datagrams the host dropped for full socket buffers since `before`; null when unknown. */
+export function udpDropsSince(before: UdpKernelCounters | null): number | null {
+  const now = udpKernelCounters();
+  if (before === null || now === null) return null;
+  return now.rcvbufErrors - before.rcvbufErrors + (now.sndbufErrors - before.sndbufErrors);
 }

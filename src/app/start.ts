@@ -1,74 +1,204 @@
 /**
- * What `npm start` runs until `hookflash serve` lands: a SIP responder on UDP that answers OPTIONS
- * (a health check for phones and monitoring: `sipsak -s sip:127.0.0.1:5060`), rejects malformed
- * messages with 400 and the parser's reason, and answers other requests 501. Each message is logged
- * as one JSON line.
+ * What `npm start` runs until `hookflash serve` lands: a SipEndpoint that answers OPTIONS (a
+ * health check for phones and monitoring: `sipsak -s sip:127.0.0.1:5060`) and answers other
+ * requests 501, malformed ones 400 with the parser's reason. Every request is logged as one JSON
+ * line on stdout, as is each listener once bound (event 'listening').
+ *
+ *   hookflash start                                   UDP and TCP on 127.0.0.1:5060
+ *   hookflash start --listen udp:127.0.0.1:5060 --listen tls:[::1]:5061 --cert C --key K
+ *   hookflash start --host H --port P                 UDP and TCP on H:P (0: one free port for both)
  */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
-import { createResponse, parseMessage, SipParseError, SipRequest, validateRequest } from '../index.js';
+import { SipEndpoint, type ListenerConfig, type LogContext, type Logger, type TransportProtocol } from '../index.js';
 
-const ALLOW = 'INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, UPDATE, INFO';
+const HELP = `hookflash start: answer OPTIONS on the listeners given (UDP and TCP on 127.0.0.1:5060 by default)
 
+  --listen PROTO:HOST:PORT   udp, tcp, tls, ws or wss; HOST an IPv4 address or [IPv6]; repeatable
+  --cert FILE --key FILE     certificate and key (PEM) for tls and wss listeners
+  --host HOST --port PORT    UDP and TCP on HOST:PORT when no --listen is given (PORT 0: a free port)
+`;
+
+const PROTOCOLS: Readonly<Record<string, TransportProtocol>> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS', ws: 'WS', wss: 'WSS' };
+
+/** What start() logs: one JSON object per line on stdout. */
 function log(fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...fields }) + '\n');
 }
 
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The stack's own log lines, in the same JSON-line format; the ones about bad input get event 'malformed'. */
+const EVENTS: Readonly<Record<string, string>> = {
+  'malformed request answered': 'malformed',
+  'malformed request dropped: no response possible': 'malformed',
+  'unparseable message dropped': 'malformed',
+  'stream framing failed: closing connection': 'malformed',
+  'request rejected': 'rejected',
+};
+
+class LineLogger implements Logger {
+  debug(): void {}
+  info(obj: LogContext, msg: string): void {
+    this.write('info', obj, msg);
+  }
+  warn(obj: LogContext, msg: string): void {
+    this.write('warn', obj, msg);
+  }
+  error(obj: LogContext, msg: string): void {
+    this.write('error', obj, msg);
+  }
+  private write(level: string, obj: LogContext, msg: string): void {
+    // The transport announces each listener itself; start() logs them as 'listening' events.
+    if (msg === 'listening') return;
+    const fields: Record<string, unknown> = { level, event: EVENTS[msg] ?? 'log', msg };
+    for (const [k, v] of Object.entries(obj)) fields[k] = v instanceof Error ? { name: v.name, message: v.message } : v;
+    if (typeof obj.remote === 'string' && typeof obj.port === 'number') fields.peer = hostPort(obj.remote, obj.port);
+    log(fields);
+  }
+}
+
+class UsageError extends Error {}
+
+/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`. */
+function parseListen(spec: string, tls: { cert: string; key: string } | undefined): ListenerConfig {
+  const m = /^([a-z]+):(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(spec);
+  const protocol = m === null ? undefined : PROTOCOLS[m[1]!];
+  if (m === null || protocol === undefined) throw new UsageError(`bad --listen ${JSON.stringify(spec)}: PROTO:HOST:PORT with PROTO one of udp, tcp, tls, ws, wss`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`bad --listen ${JSON.stringify(spec)}: port above 65535`);
+  const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
+  if (protocol !== 'TLS' && protocol !== 'WSS') return { protocol, host, port };
+  if (tls === undefined) throw new UsageError(`--listen ${spec} needs --cert and --key`);
+  return { protocol, host, port, tls };
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`bad --port ${JSON.stringify(text)}: an integer from 0 to 65535`);
+  return port;
+}
+
+function listenersFrom(args: string[]): ListenerConfig[] {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        listen: { type: 'string', multiple: true },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    // parseArgs names the flag: "Unknown option '--foo'", "Option '--port <value>' argument missing".
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  for (const flag of ['cert', 'key'] as const) {
+    const file = values[flag];
+    if (file !== undefined && !existsSync(file)) throw new UsageError(`--${flag} ${JSON.stringify(file)}: no such file`);
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+  const tls = values.cert !== undefined && values.key !== undefined ? { cert: values.cert, key: values.key } : undefined;
+  if (values.listen !== undefined && values.listen.length > 0) {
+    if (values.host !== undefined || values.port !== undefined) throw new UsageError('--host/--port and --listen do not mix');
+    return values.listen.map((spec) => parseListen(spec, tls));
+  }
+  const host = values.host ?? '127.0.0.1';
+  const port = parsePort(values.port ?? process.env.HOOKFLASH_PORT ?? '5060');
+  return [{ protocol: 'UDP', host, port }, { protocol: 'TCP', host, port }];
+}
+
+/**
+ * RFC 3261 §18.1.1 sends a large request over TCP to the port its UDP target had, so a UDP and a
+ * TCP listener on one host asking for port 0 get one free port between them.
+ */
+async function sharePorts(listeners: ListenerConfig[]): Promise<ListenerConfig[]> {
+  const out = listeners.map((l) => ({ ...l }));
+  for (const udp of out) {
+    if (udp.protocol !== 'UDP' || udp.port !== 0) continue;
+    const tcp = out.find((l) => l.protocol === 'TCP' && l.port === 0 && l.host === udp.host);
+    if (tcp === undefined) continue;
+    const port = await freeOnBoth(udp.host);
+    udp.port = port;
+    tcp.port = port;
+  }
+  return out;
+}
+
+async function freeOnBoth(host: string): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, host, () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+      });
+    });
+    const free = await new Promise<boolean>((resolve) => {
+      const u = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, host, () => u.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no port free for both UDP and TCP on ${host}`);
+}
+
 export async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: process.env.HOOKFLASH_PORT ?? '5060' } },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`hookflash start: bad --port ${JSON.stringify(values.port)}: an integer from 0 to 65535\n`);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let requested: ListenerConfig[];
+  try {
+    requested = listenersFrom(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`hookflash start: ${e.message}\n\n${HELP}`);
     return 2;
   }
-  const socket = createSocket(values.host!.includes(':') ? 'udp6' : 'udp4');
-  socket.on('message', (data, rinfo) => {
-    const peer = `${rinfo.address}:${rinfo.port}`;
-    let msg;
+  let endpoint: SipEndpoint | undefined;
+  for (let attempt = 0; endpoint === undefined; attempt++) {
+    const listeners = await sharePorts(requested);
     try {
-      msg = parseMessage(data);
+      endpoint = await SipEndpoint.create({ listeners, logger: new LineLogger(), allow: ['OPTIONS'] });
     } catch (e) {
-      const err = e as SipParseError;
-      log({ level: 'warn', event: 'malformed', peer, reason: err.reason, offset: err.offset, status: err.status });
-      // A 400 needs the request's Via, From, To, Call-ID and CSeq; retry leniently to get them.
-      try {
-        const lenient = parseMessage(data, { lazy: true });
-        if (lenient instanceof SipRequest && lenient.method !== 'ACK') {
-          const res = createResponse(lenient, err.status, { reason: `Bad Request (${err.reason})`.slice(0, 200) });
-          socket.send(res.toBuffer(), rinfo.port, rinfo.address);
-        }
-      } catch {
-        // Not even framed: nothing to answer (RFC 3261 §18.3: drop), the log line above stands.
-      }
-      return;
+      const message = e instanceof Error ? e.message : String(e);
+      // A shared free port taken between the probe and the bind: probe again.
+      if (attempt < 5 && /EADDRINUSE/.test(message) && listeners.some((l, i) => l.port !== requested[i]!.port)) continue;
+      process.stderr.write(`hookflash start: ${message}\n`);
+      return 1;
     }
-    if (!(msg instanceof SipRequest)) {
-      log({ level: 'info', event: 'response-ignored', peer, status: msg.status });
-      return;
-    }
-    log({ level: 'info', event: 'request', peer, method: msg.method, callId: msg.callId });
-    if (msg.method === 'ACK') return;
-    const verdict = validateRequest(msg);
-    let res;
-    if (!verdict.ok) res = createResponse(msg, verdict.status, { reason: verdict.reason, headers: verdict.headers });
-    else if (msg.method === 'OPTIONS') res = createResponse(msg, 200, { headers: [['Allow', ALLOW], ['Accept', 'application/sdp'], ['Supported', 'replaces, norefersub']] });
-    else res = createResponse(msg, 501, { headers: [['Allow', 'OPTIONS']] });
-    socket.send(res.toBuffer(), rinfo.port, rinfo.address);
+  }
+  endpoint.onRequest((request, _transaction, source) => {
+    log({ level: 'info', event: 'request', method: request.method, peer: hostPort(source.remoteAddress, source.remotePort),
+      transport: source.protocol.toLowerCase(), callId: request.callId });
+    // The endpoint's defaults answer: OPTIONS 200 with Allow, Accept and Supported; the rest 501.
+    return false;
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, values.host, () => resolve());
-  });
-  const addr = socket.address();
-  log({ level: 'info', event: 'listening', transport: 'udp', address: addr.address, port: addr.port,
-    note: 'answers OPTIONS; `hookflash lint FILE` checks messages in files' });
+  for (const l of endpoint.listeners) {
+    log({ level: 'info', event: 'listening', transport: l.protocol.toLowerCase(), address: l.host, port: l.port,
+      note: 'answers OPTIONS; `hookflash lint FILE` checks messages in files' });
+  }
+  const running = endpoint;
   await new Promise<void>((resolve) => {
-    const stop = () => socket.close(() => resolve());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void running.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
+  log({ level: 'info', event: 'stopped' });
   return 0;
 }

@@ -7,7 +7,7 @@ import { HeaderField, fromBinary, toBinary } from './header-field.js';
 import { headerKey } from './header-names.js';
 import { splitComma } from './grammar.js';
 import { scanTag } from './tag-scan.js';
-import { HEADER_SPECS } from './header-registry.js';
+import { HEADER_SPECS, VIA_SPEC } from './header-registry.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
   AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
@@ -80,7 +80,7 @@ export abstract class SipMessage {
    */
   getParsed(name: string): unknown {
     const key = headerKey(name);
-    const spec = HEADER_SPECS[key];
+    const spec = HEADER_SPECS.get(key);
     if (spec === undefined) return this.get(key);
     if (!spec.list) {
       for (const f of this.headers) if (f.key === key) return parseField(f, spec.parse);
@@ -116,10 +116,10 @@ export abstract class SipMessage {
    */
   parseAll(): this {
     for (const f of this.headers) {
-      const spec = HEADER_SPECS[f.key];
+      const spec = HEADER_SPECS.get(f.key);
       if (spec !== undefined) parseField(f, spec.parse);
     }
-    for (const f of this.headers) if (HEADER_SPECS[f.key]?.list) this.getParsed(f.key);
+    for (const f of this.headers) if (HEADER_SPECS.get(f.key)?.list) this.getParsed(f.key);
     return this;
   }
 
@@ -258,7 +258,7 @@ export abstract class SipMessage {
   /** The topmost Via value. */
   get topVia(): Via | undefined {
     for (const f of this.headers) {
-      if (f.key === 'via') return (parseField(f, HEADER_SPECS.via!.parse) as Via[])[0];
+      if (f.key === 'via') return (parseField(f, VIA_SPEC.parse) as Via[])[0];
     }
     return undefined;
   }

@@ -527,3 +527,11 @@ test('checker: the depth-first search reports a cycle, type-only edges included,
     ['src/transaction/d.ts', 'src/transaction/d.ts'],
   ]);
 });
+
+test('checker: an allowed cycle edge is left out only while it is type-only', () => {
+  const a = 'src/transaction/transaction.ts';
+  const b = 'src/transaction/invite-server-transaction.ts';
+  const back: Edge = { from: b, to: a, typeOnly: false };
+  assert.deepEqual(findCycles(cycleEdges([{ from: a, to: b, typeOnly: true }, back])), []);
+  assert.deepEqual(findCycles(cycleEdges([{ from: a, to: b, typeOnly: false }, back])), [[b, a, b]]);
+});
