@@ -7,7 +7,7 @@ import { HeaderField, fromBinary, toBinary } from './header-field.js';
 import { headerKey } from './header-names.js';
 import { splitComma } from './grammar.js';
 import { scanTag } from './tag-scan.js';
-import { HEADER_SPECS, VIA_SPEC } from './header-registry.js';
+import { HEADER_SPECS, SPEC, type HeaderSpec } from './header-registry.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
   AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
@@ -82,14 +82,25 @@ export abstract class SipMessage {
     const key = headerKey(name);
     const spec = HEADER_SPECS.get(key);
     if (spec === undefined) return this.get(key);
+    return this.bySpec(spec);
+  }
+
+  /** getParsed for a known header, without the name lookups: the typed accessors' path. */
+  protected bySpec(spec: HeaderSpec): unknown {
+    const key = spec.key;
+    const headers = this.headers;
     if (!spec.list) {
-      for (const f of this.headers) if (f.key === key) return parseField(f, spec.parse);
+      for (let i = 0; i < headers.length; i++) {
+        const f = headers[i]!;
+        if (f.key === key) return parseField(f, spec.parse);
+      }
       return undefined;
     }
     let first: HeaderField | undefined;
     let merged: unknown[] | undefined;
     let star = false;
-    for (const f of this.headers) {
+    for (let i = 0; i < headers.length; i++) {
+      const f = headers[i]!;
       if (f.key !== key) continue;
       if (first === undefined) {
         // The merged list is cached on the header's first line.
@@ -115,11 +126,15 @@ export abstract class SipMessage {
    * Values are cached, so later reads cost nothing.
    */
   parseAll(): this {
-    for (const f of this.headers) {
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const f = headers[i]!;
       const spec = HEADER_SPECS.get(f.key);
-      if (spec !== undefined) parseField(f, spec.parse);
+      if (spec === undefined) continue;
+      // A list header is parsed and merged once, at its first line (then cached there).
+      if (spec.list) this.bySpec(spec);
+      else parseField(f, spec.parse);
     }
-    for (const f of this.headers) if (HEADER_SPECS.get(f.key)?.list) this.getParsed(f.key);
     return this;
   }
 
@@ -253,20 +268,20 @@ export abstract class SipMessage {
 
   /** Via values, top first. */
   get via(): Via[] {
-    return (this.getParsed('via') as Via[] | undefined) ?? [];
+    return (this.bySpec(SPEC.via) as Via[] | undefined) ?? [];
   }
   /** The topmost Via value. */
   get topVia(): Via | undefined {
     for (const f of this.headers) {
-      if (f.key === 'via') return (parseField(f, VIA_SPEC.parse) as Via[])[0];
+      if (f.key === 'via') return (parseField(f, SPEC.via.parse) as Via[])[0];
     }
     return undefined;
   }
   get from(): NameAddr {
-    return this.required('from') as NameAddr;
+    return this.required(SPEC.from) as NameAddr;
   }
   get to(): NameAddr {
-    return this.required('to') as NameAddr;
+    return this.required(SPEC.to) as NameAddr;
   }
   /** The From tag (RFC 3261 §19.3), read without parsing the URI; undefined when absent. */
   get fromTag(): string | undefined {
@@ -277,100 +292,100 @@ export abstract class SipMessage {
     return this.tagOf('to');
   }
   get callId(): string {
-    return this.required('call-id') as string;
+    return this.required(SPEC.callId) as string;
   }
   get cseq(): CSeq {
-    return this.required('cseq') as CSeq;
+    return this.required(SPEC.cseq) as CSeq;
   }
   get maxForwards(): number | undefined {
-    return this.getParsed('max-forwards') as number | undefined;
+    return this.bySpec(SPEC.maxForwards) as number | undefined;
   }
   get contact(): ContactValue | undefined {
-    return this.getParsed('contact') as ContactValue | undefined;
+    return this.bySpec(SPEC.contact) as ContactValue | undefined;
   }
   get route(): NameAddr[] {
-    return (this.getParsed('route') as NameAddr[] | undefined) ?? [];
+    return (this.bySpec(SPEC.route) as NameAddr[] | undefined) ?? [];
   }
   get recordRoute(): NameAddr[] {
-    return (this.getParsed('record-route') as NameAddr[] | undefined) ?? [];
+    return (this.bySpec(SPEC.recordRoute) as NameAddr[] | undefined) ?? [];
   }
   get path(): NameAddr[] {
-    return (this.getParsed('path') as NameAddr[] | undefined) ?? [];
+    return (this.bySpec(SPEC.path) as NameAddr[] | undefined) ?? [];
   }
   get contentLength(): number | undefined {
-    return this.getParsed('content-length') as number | undefined;
+    return this.bySpec(SPEC.contentLength) as number | undefined;
   }
   get contentType(): MediaType | undefined {
-    return this.getParsed('content-type') as MediaType | undefined;
+    return this.bySpec(SPEC.contentType) as MediaType | undefined;
   }
   get expires(): number | undefined {
-    return this.getParsed('expires') as number | undefined;
+    return this.bySpec(SPEC.expires) as number | undefined;
   }
   get minExpires(): number | undefined {
-    return this.getParsed('min-expires') as number | undefined;
+    return this.bySpec(SPEC.minExpires) as number | undefined;
   }
   get allow(): string[] | undefined {
-    return this.getParsed('allow') as string[] | undefined;
+    return this.bySpec(SPEC.allow) as string[] | undefined;
   }
   get supported(): string[] {
-    return (this.getParsed('supported') as string[] | undefined) ?? [];
+    return (this.bySpec(SPEC.supported) as string[] | undefined) ?? [];
   }
   get require(): string[] {
-    return (this.getParsed('require') as string[] | undefined) ?? [];
+    return (this.bySpec(SPEC.require) as string[] | undefined) ?? [];
   }
   get proxyRequire(): string[] {
-    return (this.getParsed('proxy-require') as string[] | undefined) ?? [];
+    return (this.bySpec(SPEC.proxyRequire) as string[] | undefined) ?? [];
   }
   get unsupported(): string[] {
-    return (this.getParsed('unsupported') as string[] | undefined) ?? [];
+    return (this.bySpec(SPEC.unsupported) as string[] | undefined) ?? [];
   }
   get event(): EventValue | undefined {
-    return this.getParsed('event') as EventValue | undefined;
+    return this.bySpec(SPEC.event) as EventValue | undefined;
   }
   get subscriptionState(): SubscriptionStateValue | undefined {
-    return this.getParsed('subscription-state') as SubscriptionStateValue | undefined;
+    return this.bySpec(SPEC.subscriptionState) as SubscriptionStateValue | undefined;
   }
   get referTo(): NameAddr | undefined {
-    return this.getParsed('refer-to') as NameAddr | undefined;
+    return this.bySpec(SPEC.referTo) as NameAddr | undefined;
   }
   get referredBy(): NameAddr | undefined {
-    return this.getParsed('referred-by') as NameAddr | undefined;
+    return this.bySpec(SPEC.referredBy) as NameAddr | undefined;
   }
   get replaces(): ReplacesValue | undefined {
-    return this.getParsed('replaces') as ReplacesValue | undefined;
+    return this.bySpec(SPEC.replaces) as ReplacesValue | undefined;
   }
   get referSub(): ReferSubValue | undefined {
-    return this.getParsed('refer-sub') as ReferSubValue | undefined;
+    return this.bySpec(SPEC.referSub) as ReferSubValue | undefined;
   }
   get targetDialog(): TargetDialogValue | undefined {
-    return this.getParsed('target-dialog') as TargetDialogValue | undefined;
+    return this.bySpec(SPEC.targetDialog) as TargetDialogValue | undefined;
   }
   get sessionExpires(): SessionExpiresValue | undefined {
-    return this.getParsed('session-expires') as SessionExpiresValue | undefined;
+    return this.bySpec(SPEC.sessionExpires) as SessionExpiresValue | undefined;
   }
   get minSE(): number | undefined {
-    return this.getParsed('min-se') as number | undefined;
+    return this.bySpec(SPEC.minSE) as number | undefined;
   }
   get rseq(): number | undefined {
-    return this.getParsed('rseq') as number | undefined;
+    return this.bySpec(SPEC.rseq) as number | undefined;
   }
   get rack(): RAckValue | undefined {
-    return this.getParsed('rack') as RAckValue | undefined;
+    return this.bySpec(SPEC.rack) as RAckValue | undefined;
   }
   get wwwAuthenticate(): AuthValue[] {
-    return (this.getParsed('www-authenticate') as AuthValue[] | undefined) ?? [];
+    return (this.bySpec(SPEC.wwwAuthenticate) as AuthValue[] | undefined) ?? [];
   }
   get proxyAuthenticate(): AuthValue[] {
-    return (this.getParsed('proxy-authenticate') as AuthValue[] | undefined) ?? [];
+    return (this.bySpec(SPEC.proxyAuthenticate) as AuthValue[] | undefined) ?? [];
   }
   get authorization(): AuthValue[] {
-    return (this.getParsed('authorization') as AuthValue[] | undefined) ?? [];
+    return (this.bySpec(SPEC.authorization) as AuthValue[] | undefined) ?? [];
   }
   get proxyAuthorization(): AuthValue[] {
-    return (this.getParsed('proxy-authorization') as AuthValue[] | undefined) ?? [];
+    return (this.bySpec(SPEC.proxyAuthorization) as AuthValue[] | undefined) ?? [];
   }
   get reason(): ReasonValue[] {
-    return (this.getParsed('reason') as ReasonValue[] | undefined) ?? [];
+    return (this.bySpec(SPEC.reason) as ReasonValue[] | undefined) ?? [];
   }
 
   private tagOf(key: 'from' | 'to'): string | undefined {
@@ -381,13 +396,13 @@ export abstract class SipMessage {
       if (fast !== null) return fast;
       break;
     }
-    return (this.required(key) as NameAddr).params.tag ?? undefined;
+    return (this.required(key === 'from' ? SPEC.from : SPEC.to) as NameAddr).params.tag ?? undefined;
   }
 
   /** A mandatory header's parsed value; throws SipParseError(400) when it is missing. */
-  private required(key: string): unknown {
-    const v = this.getParsed(key);
-    if (v === undefined) throw new SipParseError(`missing ${key} header`, -1, 400);
+  private required(spec: HeaderSpec): unknown {
+    const v = this.bySpec(spec);
+    if (v === undefined) throw new SipParseError(`missing ${spec.key} header`, -1, 400);
     return v;
   }
 }

@@ -68,8 +68,6 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   // `start`): header values are slices of it, and V8's string search finds the empty line faster
   // than Buffer#indexOf's wrapper does.
   const text = (buf as Latin1Sliceable).latin1Slice(start, buf.length);
-  const headEnd = text.indexOf('\r\n\r\n');
-  if (headEnd < 0) throw new SipParseError('header section not terminated by an empty line', buf.length, 400);
   // One native SIMD pass over the whole buffer; a non-ASCII body only costs a regex test per value read.
   const asciiFlag = isAscii(buf) ? 0 : NON_ASCII;
 
@@ -85,11 +83,15 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   let contentLengthConflict = false;
   let crlfSeen = 1;
   let pos = firstEnd + 2;
-  const headLen = headEnd + 2;
   const maxLine = limits.maxLineLength;
   const maxHeaders = limits.maxHeaders;
-  while (pos < headLen) {
+  for (;;) {
     const c0 = text.charCodeAt(pos);
+    // The empty line ends the header section (RFC 3261 §7); lineEnd rejects a bare CR there.
+    if (c0 === CR) {
+      if (lineEnd(text, pos, start) === pos) break;
+      throw new SipParseError('bare CR in header section', start + pos, 400);
+    }
     if (c0 === 32 || c0 === 9) throw new SipParseError('continuation line without a header', start + pos, 400);
     // End of this header line: the next CRLF not followed by SP/HT (RFC 3261 §7.3.1 folding).
     let eol = lineEnd(text, pos, start);
@@ -137,10 +139,12 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   }
 
   // Every line end was found as an LF with its CR (lineEnd); more CRs than line ends means a bare CR.
-  if (countCr(text, headLen) !== crlfSeen) findBareCrLf(text, headLen, start);
+  const headEnd = pos;
+  const headLen = headEnd + 2;
+  if (countCr(text, headLen) !== crlfSeen + 1) findBareCrLf(text, headLen, start);
 
   // ---- body (RFC 3261 §18.3 for datagrams) ----
-  const bodyStart = start + headEnd + 4;
+  const bodyStart = start + headEnd + 2;
   let bodyEnd = buf.length;
   if (contentLength >= 0 && !contentLengthConflict) {
     if (bodyStart + contentLength > buf.length) {
@@ -169,6 +173,7 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
  */
 function lineEnd(text: string, from: number, base: number): number {
   const lf = text.indexOf('\n', from);
+  if (lf < 0) throw new SipParseError('header section not terminated by an empty line', base + text.length, 400);
   if (text.charCodeAt(lf - 1) !== CR) throw new SipParseError('bare LF in header section', base + lf, 400);
   return lf - 1;
 }

@@ -3,7 +3,8 @@
  * it goes, and how responses and failures reach the transaction user.
  */
 import { SipResponse, type SipRequest } from '../message/message.js';
-import { isReliable, type Target } from '../transport/types.js';
+import { protocolFromToken } from '../transport/addresses.js';
+import { isReliable, type Target, type TransportProtocol } from '../transport/types.js';
 import { TransactionError } from './transaction-error.js';
 import { Transaction, type TransactionContext, type TransactionState } from './transaction.js';
 
@@ -52,6 +53,8 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
   private outcome: SipResponse | TransactionError | undefined = undefined;
   /** Created only when someone asks for `finalResponse()`. */
   private waiter: Waiter | undefined = undefined;
+  /** The transport the request went over when it was not the target's (§18.1.1: a large request moved to TCP). */
+  private sentOver: TransportProtocol | undefined = undefined;
 
   protected constructor(ctx: TransactionContext, key: string, request: SipRequest, initial: S, target: Target, options: ClientTransactionOptions | undefined) {
     super(ctx, key, request, initial);
@@ -60,8 +63,9 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
     this.listener = options?.listener;
   }
 
+  /** Whether the request went over a reliable transport: the target's, or TCP when §18.1.1 moved it there. */
   get reliable(): boolean {
-    return isReliable(this.target.protocol);
+    return isReliable(this.sentOver ?? this.target.protocol);
   }
 
   /** The first final response received, if any. */
@@ -140,7 +144,10 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
    */
   protected async transmit(request: SipRequest): Promise<void> {
     try {
-      await this.ctx.transport.sendRequest(request, this.target, this.connectionId);
+      // §17.1.1.3: the ACK for a non-2xx goes where the INVITE went, over the transport it used.
+      const to = this.sentOver === undefined ? this.target : { ...this.target, protocol: this.sentOver };
+      await this.ctx.transport.sendRequest(request, to, this.connectionId);
+      if (request === this.request && this.sentOver === undefined) this.checkTransportUsed();
     } catch (e) {
       // RFC 3261 §17.1.4 / §8.1.3.1: a transport failure is reported as such and ends the
       // transaction (figures 5 and 6); once terminated or closed there is nobody left to tell.
@@ -149,6 +156,19 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
         this.fail(new TransactionError('ERR_TRANSPORT', `could not send ${request.method}: ${detail}`, { cause: e }));
       }
     }
+  }
+
+  /**
+   * RFC 3261 §18.1.1: a request over 1300 bytes for a UDP target goes over TCP, and the transport
+   * rewrites the top Via to say so. The transaction then runs as over TCP: §17.1.1.2 and
+   * §17.1.2.2 arm Timers A and E for unreliable transports only, and Timers D and K are zero.
+   */
+  private checkTransportUsed(): void {
+    const token = this.request.topVia?.transport;
+    const used = token === undefined ? undefined : protocolFromToken(token);
+    if (used === undefined || used === this.target.protocol || !isReliable(used) || isReliable(this.target.protocol)) return;
+    this.sentOver = used;
+    if (this.state !== 'terminated') this.stopRetransmitTimer();
   }
 }
 

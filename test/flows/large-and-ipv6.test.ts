@@ -46,6 +46,27 @@ test('a request over 1300 bytes sent to a UDP target goes over TCP to the same p
   assert.equal(a.endpoint.transport.connections.size, 1);
 });
 
+test('a large request moved to TCP is not retransmitted: Timer E runs over unreliable transports only (RFC 3261 §17.1.2.2, §18.1.1)', async (t) => {
+  const capture = new MessageCapture();
+  const b = await startEndpoint({ protocols: ['UDP', 'TCP'] });
+  const a = await startEndpoint({ protocols: ['UDP', 'TCP'] });
+  t.after(async () => {
+    capture.stop();
+    await a.close();
+    await b.close();
+  });
+  // B takes its time: over UDP, Timer E would resend the request at 500 and 1500 ms.
+  b.endpoint.onRequest((req, tx) => {
+    setTimeout(() => tx?.respond(createResponse(req, 200)), 1200);
+  });
+  const req = message(2000);
+  assert.equal((await a.endpoint.request(req, { target: b.target('UDP') })).status, 200);
+  const arrivals = capture.messages.filter((c) => c.direction === 'in' && c.callId === req.callId && c.label === 'MESSAGE');
+  assert.deepEqual(arrivals.map((c) => c.protocol), ['TCP']);
+  // Timer K is zero over TCP: the transaction is gone as soon as the response is in.
+  assert.equal(a.endpoint.transactions.clientCount, 0);
+});
+
 test('a large request to a target that takes no TCP connection goes over UDP after all (RFC 3261 §18.1.1)', async (t) => {
   const b = await startEndpoint({ protocols: ['UDP'] });
   const a = await startEndpoint({ protocols: ['UDP', 'TCP'] });
@@ -85,6 +106,30 @@ test('a large INVITE with its 2xx, ACK and BYE over TCP: a 2xx over 1300 bytes c
   const tcp = capture.messages.filter((c) => c.callId === invite.callId && c.direction === 'in');
   assert.deepEqual(tcp.map((c) => `${c.label}/${c.protocol}`), ['INVITE/TCP', '200/TCP', 'ACK/TCP', 'BYE/TCP', '200/TCP']);
   assert.equal(a.endpoint.transport.connections.size, 1);
+});
+
+test('a large INVITE moved to TCP and answered 486: the ACK goes over TCP too, where the INVITE went (RFC 3261 §17.1.1.3, §18.1.1)', async (t) => {
+  const capture = new MessageCapture();
+  const b = await startEndpoint({ protocols: ['UDP', 'TCP'] });
+  const a = await startEndpoint({ protocols: ['UDP', 'TCP'] });
+  t.after(async () => {
+    capture.stop();
+    await a.close();
+    await b.close();
+  });
+  b.endpoint.onRequest((req, tx) => {
+    tx?.respond(createResponse(req, 486));
+  });
+  const invite = createRequest({
+    method: 'INVITE', uri: 'sip:bob@biloxi.example.com', from: '<sip:alice@atlanta.example.com>', to: '<sip:bob@biloxi.example.com>',
+    contact: '<sip:alice@127.0.0.1>', body: 'v=0\r\n' + 'a=x-filler:0123456789abcdef\r\n'.repeat(60), contentType: 'application/sdp',
+  });
+  assert.equal((await a.endpoint.request(invite, { target: b.target('UDP') })).status, 486);
+  await new Promise((r) => setTimeout(r, 50));
+  const seen = capture.messages.filter((c) => c.callId === invite.callId && c.direction === 'in');
+  assert.deepEqual(seen.map((c) => `${c.label}/${c.protocol}`), ['INVITE/TCP', '486/TCP', 'ACK/TCP']);
+  // The ACK matched B's server transaction, which is done with it (Timer I is zero over TCP).
+  assert.equal(b.endpoint.transactions.serverCount, 0);
 });
 
 for (const protocol of ['UDP', 'TCP'] as const) {

@@ -112,3 +112,24 @@ test('NICT goes from Proceeding to Completed on a final response, then Timer K e
   assert.equal(tx.state, 'terminated');
   assertDrained(env);
 });
+
+test('NICT for a UDP target whose large request the transport moved to TCP runs as over TCP: no Timer E, Timer K zero (RFC 3261 §18.1.1, §17.1.2.2)', async () => {
+  const env = setup();
+  // What SipTransportLayer does with a request over 1300 bytes: TCP, and the top Via says so.
+  const send = env.transport.sendRequest.bind(env.transport);
+  env.transport.sendRequest = (request, to, connectionId) => {
+    const via = request.get('via')!;
+    request.removeFirst('via');
+    request.prepend('Via', via.replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+    return send(request, to, connectionId);
+  };
+  const { tx, listener, request } = options(env);
+  await flush();
+  assert.equal(tx.reliable, true);
+  env.clock.advance(10 * T1);
+  assert.deepEqual(env.transport.times('OPTIONS'), [0], 'no retransmission over TCP');
+  env.layer.onMessage(reply(request, 200), source('TCP'));
+  assert.deepEqual(listener.statuses, [200]);
+  assert.equal(tx.state, 'terminated', 'Timer K is zero over a reliable transport');
+  assertDrained(env);
+});
