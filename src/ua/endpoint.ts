@@ -64,7 +64,9 @@ export interface EndpointAckOptions extends DialogRequestOptions {
 /**
  * Answers incoming requests. `transaction` is undefined exactly for an ACK to a 2xx, which is no
  * transaction's (RFC 3261 §17.1.1.3). Return false (or a promise of false) to leave the request
- * to the endpoint's defaults: OPTIONS 200, anything else 501.
+ * to the endpoint's defaults: OPTIONS 200, anything else 501. Requests that fail validateRequest
+ * never arrive (they are answered 400, or 415, 416, 420... as it says), nor does CANCEL: the
+ * endpoint answers it (§9.2) and marks the INVITE's UasTransaction `cancelled`.
  */
 export type RequestHandler = (request: SipRequest, transaction: UasTransaction | undefined, source: Source) => boolean | void | Promise<boolean | void>;
 

@@ -100,6 +100,9 @@ test('hookflash start answers OPTIONS 200 and INVITE 501 on UDP, TCP, TLS and WS
     const invite = await client.endpoint.request(createRequest({ method: 'INVITE', uri, from, to: `<${uri}>`, contact: '<sip:probe@127.0.0.1>' }), { target });
     assert.equal(invite.status, 501, protocol);
   }
+  // The child writes its log line before it answers, but the pipe may deliver it after the answer.
+  const end = Date.now() + 2000;
+  while (server.lines.filter((l) => l.event === 'request').length < 8 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   const requests = server.lines.filter((l) => l.event === 'request');
   assert.equal(requests.length, 8);
   assert.ok(requests.every((l) => typeof l.peer === 'string' && l.peer.startsWith('127.0.0.1:')));
