@@ -12,6 +12,8 @@ import type { Source } from './types.js';
 
 export interface UdpTransportOptions {
   logger: Logger;
+  /** SO_RCVBUF and SO_SNDBUF for each socket; 0 keeps the OS default. */
+  bufferSize: number;
   /** Every datagram received, with where it came from. Must not throw. */
   onDatagram(bytes: Buffer, source: Source): void;
 }
@@ -37,6 +39,16 @@ export class UdpTransport {
       socket.bind(config.port, normalizeAddress(config.host), () => {
         socket.off('error', onError);
         const port = socket.address().port;
+        const size = this.options.bufferSize;
+        if (size > 0) {
+          try {
+            socket.setRecvBufferSize(size);
+            socket.setSendBufferSize(size);
+          } catch (err) {
+            // The OS may cap or refuse the size (net.core.rmem_max); the socket still works.
+            this.options.logger.warn({ err, port, size }, 'UDP buffer size not applied');
+          }
+        }
         const bound: BoundListener = {
           protocol: 'UDP',
           host: normalizeAddress(config.host),
