@@ -12,6 +12,7 @@ import type { MessageLimits } from '../message/limits.js';
 import { ipFamily, normalizeAddress } from './addresses.js';
 import { newConnectionId } from './connection.js';
 import type { ConnectionTable } from './connection-table.js';
+import { bindServer } from './bind-server.js';
 import type { BoundListener, ListenerConfig } from './listener-set.js';
 import { StreamConnection } from './stream-connection.js';
 import { clientTlsOptions, serverTlsOptions, verifiedIdentities, type LoadedCredentials } from './tls-config.js';
@@ -68,25 +69,9 @@ export class TcpTransport {
       server = createTcpServer((s) => this.accept(s));
     }
     server.on('error', (err) => logger.warn({ err }, `${this.protocol} listener error`));
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        reject(new SipError('ERR_TRANSPORT', `${this.protocol} listen ${config.host}:${config.port} failed: ${err.message}`, { cause: err }));
-      };
-      server.once('error', onError);
-      server.listen({ host: normalizeAddress(config.host), port: config.port }, () => {
-        server.off('error', onError);
-        this.servers.push(server);
-        const addr = server.address();
-        const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
-        resolve({
-          protocol: this.protocol,
-          host: normalizeAddress(config.host),
-          port,
-          family: ipFamily(config.host) === 6 ? 6 : 4,
-          viaHost: config.viaHost,
-          viaPort: config.viaPort ?? port,
-        });
-      });
+    return bindServer(server, this.protocol, config).then((bound) => {
+      this.servers.push(server);
+      return bound;
     });
   }
 
