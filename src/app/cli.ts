@@ -9,7 +9,14 @@ const USAGE = `hookflash: a SIP stack, user agent and server for call control
 
 Usage:
   hookflash lint [--json] [--role uas|proxy] FILE...   check SIP messages in files (exit 1 if any is invalid)
-  hookflash start                                      what 'npm start' runs
+  hookflash start [--listen PROTO:HOST:PORT]... [--cert FILE --key FILE]
+                                                       run a SIP endpoint (what 'npm start' runs): OPTIONS gets 200,
+                                                       malformed requests 400, anything else (INVITE too) 501;
+                                                       PROTO is udp, tcp, tls, ws or wss, HOST an IPv4 address or
+                                                       [IPv6]; --listen repeats; tls and wss need --cert and --key (PEM)
+  hookflash start [--host HOST] [--port N]             UDP and TCP on HOST:N (default 127.0.0.1 and $HOOKFLASH_PORT or
+                                                       5060; N 0: one free port for both); not with --listen
+  hookflash start --help                               the start options
   hookflash help
 `;
 

@@ -1,7 +1,7 @@
 /**
  * What `npm start` runs until `hookflash serve` lands: a SipEndpoint that answers OPTIONS (a
  * health check for phones and monitoring: `sipsak -s sip:127.0.0.1:5060`) and answers other
- * requests 501, malformed ones 400 with the parser's reason. Every request is logged as one JSON
+ * requests 405 (known methods) or 501, malformed ones 400 with the parser's reason. Every request is logged as one JSON
  * line on stdout, as is each listener once bound (event 'listening').
  *
  *   hookflash start                                   UDP and TCP on 127.0.0.1:5060
@@ -182,7 +182,7 @@ export async function start(args: string[]): Promise<number> {
   endpoint.onRequest((request, _transaction, source) => {
     log({ level: 'info', event: 'request', method: request.method, peer: hostPort(source.remoteAddress, source.remotePort),
       transport: source.protocol.toLowerCase(), callId: request.callId });
-    // The endpoint's defaults answer: OPTIONS 200 with Allow, Accept and Supported; the rest 501.
+    // The endpoint's defaults answer: OPTIONS 200 with Allow, Accept and Supported; other known methods 405, unknown ones 501.
     return false;
   });
   for (const l of endpoint.listeners) {

@@ -4,6 +4,7 @@
  * and hands incoming requests to one handler. Dialogs, calls and the full user agent come later
  * (src/dialog, src/ua/call); until then this is what the app and the interop tests stand on.
  */
+import { KNOWN_METHODS } from '../core/methods.js';
 import { RealClock, type Clock } from '../core/clock.js';
 import { SipError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/logger.js';
@@ -64,7 +65,7 @@ export interface EndpointAckOptions extends DialogRequestOptions {
 /**
  * Answers incoming requests. `transaction` is undefined exactly for an ACK to a 2xx, which is no
  * transaction's (RFC 3261 §17.1.1.3). Return false (or a promise of false) to leave the request
- * to the endpoint's defaults: OPTIONS 200, anything else 501. Requests that fail validateRequest
+ * to the endpoint's defaults: OPTIONS 200, other known methods 405, unknown ones 501. Requests that fail validateRequest
  * never arrive (they are answered 400, or 415, 416, 420... as it says), nor does CANCEL: the
  * endpoint answers it (§9.2) and marks the INVITE's UasTransaction `cancelled`.
  */
@@ -296,7 +297,10 @@ export class SipEndpoint {
     }
   }
 
-  /** §11.2: OPTIONS is answered as an INVITE would be, with the capabilities; anything else 501 (§21.5.2). */
+  /**
+   * §11.2: OPTIONS is answered as an INVITE would be, with the capabilities. §8.2.1: a method we
+   * recognise but do not serve gets 405 with Allow; one we do not recognise gets 501 (§21.5.2).
+   */
   private answerByDefault(uas: UasTransaction): void {
     if (uas.answered) return;
     const allow: [string, string] = ['Allow', this.allow.join(', ')];
@@ -306,7 +310,8 @@ export class SipEndpoint {
         headers: [allow, ['Accept', this.accept.join(', ')], ['Supported', this.supported.join(', ')]],
       }));
     } else {
-      uas.respond(createResponse(uas.request, 501, { toTag: uas.toTag, headers: [allow] }));
+      const status = KNOWN_METHODS.has(uas.request.method) ? 405 : 501;
+      uas.respond(createResponse(uas.request, status, { toTag: uas.toTag, headers: [allow] }));
     }
   }
 

@@ -111,10 +111,19 @@ for (const protocol of ['UDP', 'TCP', 'TLS', 'WS', 'WSS'] as const) {
   });
 }
 
-test('a request without a handler that is not OPTIONS is answered 501 with Allow (RFC 3261 §21.5.2)', async (t) => {
+test('a known method without a handler is answered 405 with Allow (RFC 3261 §8.2.1)', async (t) => {
   const { a, b, close } = await pair(['UDP']);
   t.after(close);
   const req = createRequest({ method: 'MESSAGE', uri: 'sip:bob@biloxi.example.com', from: '<sip:alice@atlanta.example.com>', to: '<sip:bob@biloxi.example.com>', body: 'hi', contentType: 'text/plain' });
+  const res = await a.endpoint.request(req, { target: b.target('UDP') });
+  assert.equal(res.status, 405);
+  assert.ok(res.has('allow'));
+});
+
+test('an unknown method is answered 501 with Allow (RFC 3261 §21.5.2)', async (t) => {
+  const { a, b, close } = await pair(['UDP']);
+  t.after(close);
+  const req = createRequest({ method: 'FROBNICATE', uri: 'sip:bob@biloxi.example.com', from: '<sip:alice@atlanta.example.com>', to: '<sip:bob@biloxi.example.com>' });
   const res = await a.endpoint.request(req, { target: b.target('UDP') });
   assert.equal(res.status, 501);
   assert.ok(res.has('allow'));

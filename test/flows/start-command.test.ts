@@ -79,7 +79,7 @@ function runToExit(args: string[]): Promise<{ code: number | null; stderr: strin
   });
 }
 
-test('hookflash start answers OPTIONS 200 and INVITE 501 on UDP, TCP, TLS and WS listeners, logging each request (RFC 3261 §11.2)', { skip: skipTls }, async (t) => {
+test('hookflash start answers OPTIONS 200 and INVITE 405 (RFC 3261 §8.2.1) on UDP, TCP, TLS and WS listeners, logging each request (RFC 3261 §11.2)', { skip: skipTls }, async (t) => {
   const certArgs = ['--cert', pki!.certFile, '--key', pki!.keyFile];
   const server = await run(['--listen', 'udp:127.0.0.1:0', '--listen', 'tcp:127.0.0.1:0', '--listen', 'tls:127.0.0.1:0',
     '--listen', 'ws:127.0.0.1:0', ...certArgs], 4);
@@ -98,7 +98,7 @@ test('hookflash start answers OPTIONS 200 and INVITE 501 on UDP, TCP, TLS and WS
     assert.equal(res.status, 200, protocol);
     assert.equal(res.get('allow'), 'OPTIONS');
     const invite = await client.endpoint.request(createRequest({ method: 'INVITE', uri, from, to: `<${uri}>`, contact: '<sip:probe@127.0.0.1>' }), { target });
-    assert.equal(invite.status, 501, protocol);
+    assert.equal(invite.status, 405, protocol);
   }
   // The child writes its log line before it answers, but the pipe may deliver it after the answer.
   const end = Date.now() + 2000;
