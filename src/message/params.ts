@@ -116,7 +116,8 @@ export function formatParams(params: Params, quoted?: ReadonlySet<string>): stri
   for (const name in params) {
     const v = params[name];
     if (v === null || v === undefined) out += ';' + name;
-    else if (quoted?.has(name) || !isPlainValue(v)) out += ';' + name + '=' + quote(v);
+    // RFC 3840 §9: a feature parameter's value (`+sip.rendering="no"`) is always quoted.
+    else if (quoted?.has(name) || name.charCodeAt(0) === 43 /* + */ || !isPlainValue(v)) out += ';' + name + '=' + quote(v);
     else out += ';' + name + '=' + v;
   }
   return out;

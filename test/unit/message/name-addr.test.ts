@@ -304,3 +304,9 @@ test('line breaks left in a quoted display name read as SP (RFC 3261 §7.3.1)', 
   assert.equal(na.displayName, 'a b');
   assert.deepEqual(parseNameAddr(formatNameAddr(na)), na);
 });
+
+test('feature-tag parameter values stay quoted when written back (RFC 3840 §9)', () => {
+  const na = parseNameAddr('<sips:bob@client.biloxi.example.com>;+sip.rendering="no"');
+  assert.equal(na.params['+sip.rendering'], 'no');
+  assert.equal(formatNameAddr(na), '<sips:bob@client.biloxi.example.com>;+sip.rendering="no"');
+});
