@@ -18,3 +18,10 @@ export {
   type TransactionErrorCode, type ServerTransaction, type ClientTransaction, type TransactionState,
 } from './transaction/index.js';
 export * from './ua/index.js';
+/** SDP types the call API names (offers, answers, codecs). */
+export { PCMU, PCMA, TELEPHONE_EVENT, type Codec, type SessionDescription, type Direction } from './sdp/index.js';
+/** Digest authentication (RFC 7616, RFC 8760) and registration (RFC 3261 §10.2). */
+export * from './auth/index.js';
+export {
+  Registration, type RegistrationOptions, type RegistrationState, type RegistrationOutcome, type RegistrationEvent,
+} from './ua/registration.js';

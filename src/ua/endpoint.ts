@@ -60,7 +60,15 @@ export interface EndpointRequestOptions {
 export interface EndpointAckOptions extends DialogRequestOptions {
   /** The INVITE, when its client transaction has ended (64*T1 after the 2xx, RFC 6026 Timer M). */
   invite?: SipRequest;
+  /**
+   * The ACK itself, already built (by `Dialog.createAck`, which knows the dialog's route set and
+   * remote target, §13.2.2.4); the other options are then ignored.
+   */
+  request?: SipRequest;
 }
+
+/** Told when a CANCEL ended an INVITE still pending (RFC 3261 §9.2), after the endpoint answered it 487. */
+export type CancelHandler = (invite: UasTransaction) => void;
 
 /**
  * Answers incoming requests. `transaction` is undefined exactly for an ACK to a 2xx, which is no
@@ -88,6 +96,7 @@ export class SipEndpoint {
   /** INVITE server transactions' handler views, for CANCEL (§9.2). */
   private readonly uasByTransaction = new WeakMap<ServerTransaction, UasTransaction>();
   private handler: RequestHandler | undefined;
+  private cancelHandler: CancelHandler | undefined;
   private closing: Promise<void> | undefined;
 
   /** Opens every listener; rejects (with everything closed again) when one cannot be opened. */
@@ -148,6 +157,11 @@ export class SipEndpoint {
     this.handler = handler;
   }
 
+  /** Sets the handler told of INVITEs a CANCEL ended (replacing any). */
+  onCancel(handler: CancelHandler): void {
+    this.cancelHandler = handler;
+  }
+
   /**
    * Sends `request` and resolves with its final response (for an INVITE, the first 2xx or the
    * final non-2xx), whatever its status. Without `target`, the top Route's URI, or else the
@@ -189,8 +203,8 @@ export class SipEndpoint {
     const branch = response.topVia?.params.branch;
     const outgoing = branch ? this.invites.get(branch) : undefined;
     const invite = outgoing?.request ?? options.invite;
-    if (invite === undefined) throw new SipError('ERR_INVALID_ARGUMENT', 'no INVITE known for this 2xx: pass options.invite');
-    const ack = createAck(invite, response, options);
+    if (invite === undefined && options.request === undefined) throw new SipError('ERR_INVALID_ARGUMENT', 'no INVITE known for this 2xx: pass options.invite');
+    const ack = options.request ?? createAck(invite!, response, options);
     const [target] = await this.targetsFor(ack);
     if (target === undefined) throw new SipError('ERR_UNRESOLVABLE', `no target for ${nextHopText(ack)} (RFC 3263 §4)`);
     this.checkOpen();
@@ -336,6 +350,11 @@ export class SipEndpoint {
     if (target !== undefined && !target.answered) {
       target.markCancelled();
       target.respond(createResponse(target.request, 487));
+      try {
+        this.cancelHandler?.(target);
+      } catch (err) {
+        this.logger.error({ err }, 'cancel handler failed');
+      }
     }
   }
 

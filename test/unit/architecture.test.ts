@@ -26,7 +26,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The layers of docs/architecture.md, in order: each may import only itself and those before it. */
 const LAYERS = [
-  'core', 'message', 'sdp', 'transport', 'transaction', 'dialog', 'ua', 'media', 'auth', 'registrar', 'proxy', 'store', 'app',
+  'core', 'message', 'sdp', 'transport', 'transaction', 'auth', 'dialog', 'ua', 'media', 'registrar', 'proxy', 'store', 'app',
 ] as const;
 
 /**

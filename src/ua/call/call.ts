@@ -1,0 +1,504 @@
+/**
+ * A call: one INVITE dialog and its session, as the application sees it (RFC 3261 §13-§15).
+ *
+ * - Outgoing (UAC, §13.2): INVITE with our offer; a 1xx makes it `ringing`; the 2xx creates the
+ *   dialog (§12.1.2), is ACKed from it (§13.2.2.4) and makes it `answered`; a non-2xx ends it with
+ *   that status. `hangup()` before the answer CANCELs (§9.1), after it sends BYE (§15.1.1).
+ * - Incoming (UAS, §13.3): 180 goes out at once; `answer()` sends the 2xx with our answer and the
+ *   call is `answered` when its ACK arrives (§13.3.1.4: a BYE when none comes in 64*T1);
+ *   `reject()` sends any final non-2xx.
+ * - In the dialog: hold and resume (hold.ts) by re-INVITE (reinvite.ts); BYE either way.
+ *
+ * Signalling only: media follows the negotiated SDP (`localDescription`, `remoteDescription`).
+ */
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { newCallId } from '../../core/ids.js';
+import { SipError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { Dialog, newCSeqNumber } from '../../dialog/index.js';
+import { createRequest, createResponse, formatUri, type ExtraHeaders, type SipRequest, type SipResponse } from '../../message/index.js';
+import { OfferAnswer, type LocalMediaConfig, type SessionDescription } from '../../sdp/index.js';
+import type { SipEndpoint } from '../endpoint.js';
+import type { UasTransaction } from '../uas-transaction.js';
+import { createCancel } from './cancel.js';
+import { TypedEvents } from './events.js';
+import { Hold } from './hold.js';
+import { Reinvites } from './reinvite.js';
+import type { CallDirection, CallEndReason, CallEvents, CallState, Outcome } from './types.js';
+
+const SDP = 'application/sdp';
+
+/** Options of `UserAgent.call`. */
+export interface CallOptions {
+  /** Call-ID of the INVITE; default a new random one (RFC 3261 §8.1.1.4). */
+  callId?: string;
+  /** Extra headers for the INVITE (Subject, X-...); not Via, From, To, Call-ID, CSeq or Contact. */
+  headers?: ExtraHeaders;
+  /**
+   * Send the INVITE without an offer: the callee offers in its 2xx and our answer goes in the
+   * ACK (RFC 3261 §13.2.1, RFC 3264 §2). Default false.
+   */
+  offerless?: boolean;
+}
+
+/**
+ * @internal What a Call needs from its UserAgent; declared here so that call/ never imports the
+ * UserAgent (ARCHITECTURE.md: a lower module reaches upward only through an interface of its own).
+ */
+export interface CallHost {
+  readonly endpoint: SipEndpoint;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The local side of every session: address, port, codecs. */
+  readonly media: LocalMediaConfig;
+  /** From of our INVITEs (RFC 3261 §8.1.1.3). */
+  readonly identity: string;
+  /** Contact of our INVITEs (§8.1.1.8). */
+  readonly contact: string;
+  /** Allow (and any other capability headers) on INVITEs and their 2xx (§20.5). */
+  readonly capabilityHeaders: Array<[string, string]>;
+  /** RFC 3261 T1, ms. */
+  readonly t1: number;
+  /** Files the dialog so that requests in it reach `call` (§12.2.2). */
+  addDialog(dialog: Dialog, call: Call): void;
+  /** The call is over: its dialog is forgotten; requests in it get 481. */
+  callEnded(call: Call, dialog: Dialog | undefined): void;
+}
+
+/** A call (see the module comment). Made by `UserAgent.call` and the UserAgent's `incoming` event. */
+export class Call extends TypedEvents<CallEvents> {
+  /** Whether we sent the INVITE (`outgoing`) or received it (`incoming`). */
+  readonly direction: CallDirection;
+  /** The Call-ID shared by every message of the call. */
+  readonly id: string;
+  /** The peer: the To URI of our INVITE, or the From URI of the peer's. */
+  readonly remoteUri: string;
+  /**
+   * The application's say on each offer the peer makes in a re-INVITE (already acceptable to
+   * the SDP layer): return a status (e.g. 488) to refuse it, nothing to take it.
+   */
+  onOffer: ((offer: SessionDescription) => number | undefined) | undefined;
+
+  readonly #host: CallHost;
+  readonly #offerAnswer: OfferAnswer;
+  #state: CallState = 'calling';
+  #dialog: Dialog | undefined;
+  #session: { readonly reinvites: Reinvites; readonly hold: Hold } | undefined;
+  #endReason: CallEndReason | undefined;
+  readonly #established: Promise<Outcome>;
+  #settleEstablished!: (outcome: Outcome) => void;
+  readonly #ended: Promise<CallEndReason>;
+  #settleEnded!: (reason: CallEndReason) => void;
+  // UAC
+  #invite: SipRequest | undefined;
+  #provisionalSeen = false;
+  #cancelling = false;
+  #cancelSent = false;
+  // UAS
+  #uas: UasTransaction | undefined;
+  #ackTimer: TimerHandle | undefined;
+  #answerInAck = false;
+
+  private constructor(host: CallHost, direction: CallDirection, id: string, remoteUri: string, offerAnswer?: OfferAnswer) {
+    super();
+    this.#host = host;
+    this.direction = direction;
+    this.id = id;
+    this.remoteUri = remoteUri;
+    this.onOffer = undefined;
+    this.#offerAnswer = offerAnswer ?? new OfferAnswer(host.media);
+    this.#established = new Promise((resolve) => {
+      this.#settleEstablished = resolve;
+    });
+    this.#ended = new Promise((resolve) => {
+      this.#settleEnded = resolve;
+    });
+  }
+
+  /** @internal Starts an outgoing call: sends the INVITE with our offer (RFC 3261 §13.2.1, RFC 3264 §5). */
+  static outgoing(host: CallHost, target: string, options: CallOptions = {}): Call {
+    const callId = options.callId ?? newCallId();
+    const call = new Call(host, 'outgoing', callId, target);
+    const offer = options.offerless === true ? undefined : call.#offerAnswer.createOffer();
+    const extra = options.headers === undefined ? [] : Array.isArray(options.headers) ? options.headers : Object.entries(options.headers);
+    call.#invite = createRequest({
+      method: 'INVITE',
+      uri: target,
+      from: host.identity,
+      to: `<${target}>`,
+      callId,
+      cseq: newCSeqNumber(),
+      contact: host.contact,
+      headers: [...host.capabilityHeaders, ...extra],
+      ...(offer === undefined ? {} : { body: offer, contentType: SDP }),
+    });
+    void call.#runInvite(call.#invite);
+    return call;
+  }
+
+  /**
+   * @internal An incoming INVITE (RFC 3261 §13.3.1): its offer, if any, is taken now (the UA has
+   * answered 488 already when it could not be), then 180 goes out and creates the early dialog.
+   */
+  static incoming(host: CallHost, uas: UasTransaction, offerAnswer: OfferAnswer): Call {
+    const request = uas.request;
+    const call = new Call(host, 'incoming', request.callId, formatUri(request.from.uri), offerAnswer);
+    call.#uas = uas;
+    call.#state = 'ringing';
+    // §13.3.1.1: "the UAS ... SHOULD send a 180 (Ringing)" while the user is alerted.
+    const ringing = createResponse(request, 180, { toTag: uas.toTag });
+    uas.respond(ringing);
+    const dialog = Dialog.forUas(request, ringing, { transport: uas.source.protocol });
+    call.#dialog = dialog;
+    host.addDialog(dialog, call);
+    return call;
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** We hold the call: our hold re-INVITE was answered (RFC 5359 §2.1). */
+  get localHold(): boolean {
+    return this.#session?.hold.localHold ?? false;
+  }
+
+  /** The peer holds the call: its last offer stopped receiving (RFC 3264 §8.4). */
+  get remoteHold(): boolean {
+    return this.#session?.hold.remoteHold ?? false;
+  }
+
+  /** Our SDP as last agreed. */
+  get localDescription(): SessionDescription | undefined {
+    return this.#offerAnswer.localDescription;
+  }
+
+  /** The peer's SDP as last agreed. */
+  get remoteDescription(): SessionDescription | undefined {
+    return this.#offerAnswer.remoteDescription;
+  }
+
+  /** Why the call ended, once it has. */
+  get endReason(): CallEndReason | undefined {
+    return this.#endReason;
+  }
+
+  /**
+   * Settles when the call is answered ({ok: true}) or ends before that, with the status that
+   * ended it (487 when there was none, e.g. the UserAgent closed).
+   */
+  get established(): Promise<Outcome> {
+    return this.#established;
+  }
+
+  /** Settles with the reason once the call has ended. */
+  get ended(): Promise<CallEndReason> {
+    return this.#ended;
+  }
+
+  /**
+   * Answers an incoming call: 200 with our answer (RFC 3264 §6), or with our offer when the
+   * INVITE had none (the answer then comes in the ACK, §13.2.1). Settles once the ACK arrives.
+   * Throws SipError ERR_INVALID_STATE unless the call is incoming and ringing.
+   */
+  answer(): Promise<Outcome> {
+    const uas = this.#uas;
+    if (this.direction !== 'incoming' || this.#state !== 'ringing' || uas === undefined || uas.answered) {
+      return Promise.reject(new SipError('ERR_INVALID_STATE', `answer() needs a ringing incoming call, not ${this.direction} ${this.#state}`));
+    }
+    const oa = this.#offerAnswer;
+    let sdp: string;
+    if (oa.state === 'have-remote-offer') sdp = oa.createAnswer();
+    else {
+      sdp = oa.createOffer();
+      this.#answerInAck = true;
+    }
+    const response = createResponse(uas.request, 200, { toTag: uas.toTag, headers: this.#host.capabilityHeaders, body: sdp, contentType: SDP });
+    uas.respond(response);
+    this.#dialog?.sendingResponse(response);
+    // §13.3.1.4: the 2xx is retransmitted (by the endpoint) for 64*T1; with no ACK by then, the
+    // session SHOULD be ended with a BYE.
+    this.#ackTimer = this.#host.clock.setTimeout(() => {
+      this.#ackTimer = undefined;
+      void this.#sendBye({ cause: 'failed', status: 408, text: 'no ACK for our 2xx (RFC 3261 §13.3.1.4)' });
+    }, 64 * this.#host.t1);
+    return this.#established;
+  }
+
+  /**
+   * Refuses an incoming call with a final non-2xx (default 486 Busy Here, §21.4.24; 603 Decline
+   * for "no"). Throws SipError ERR_INVALID_STATE unless the call is incoming and ringing.
+   */
+  reject(status = 486): Promise<Outcome> {
+    const uas = this.#uas;
+    if (this.direction !== 'incoming' || this.#state !== 'ringing' || uas === undefined || uas.answered) {
+      return Promise.reject(new SipError('ERR_INVALID_STATE', `reject() needs a ringing incoming call, not ${this.direction} ${this.#state}`));
+    }
+    if (!Number.isInteger(status) || status < 300 || status > 699) {
+      return Promise.reject(new SipError('ERR_INVALID_ARGUMENT', `a rejection is a final non-2xx status (300-699), not ${status}`));
+    }
+    const response = createResponse(uas.request, status, { toTag: uas.toTag });
+    uas.respond(response);
+    this.#dialog?.sendingResponse(response);
+    this.#end({ cause: 'rejected', status, text: `rejected with ${status}` });
+    return Promise.resolve({ ok: true });
+  }
+
+  /**
+   * Puts the call on hold (RFC 5359 §2.1): re-INVITE with a=sendonly (a=inactive while the peer
+   * holds us). Queued behind a pending re-INVITE; a 491 is retried by itself (RFC 3261 §14.1).
+   * Settles with the outcome: a refusal (488...) leaves the call exactly as it was.
+   */
+  hold(): Promise<Outcome> {
+    return this.#withSession((s) => s.hold.hold());
+  }
+
+  /** Takes the call off hold: re-INVITE with a=sendrecv (a=recvonly while the peer holds us). */
+  resume(): Promise<Outcome> {
+    return this.#withSession((s) => s.hold.resume());
+  }
+
+  /**
+   * Ends the call whatever its state: BYE once answered (§15.1.1), CANCEL while our INVITE is
+   * pending (§9.1: sent once a provisional response has come), a 603 for a ringing incoming call.
+   * Settles when the call has ended; an ended call settles at once.
+   */
+  async hangup(): Promise<Outcome> {
+    if (this.#state === 'ended') return { ok: true };
+    if (this.#state === 'answered' || (this.direction === 'incoming' && this.#uas?.answered === true)) {
+      return this.#sendBye({ cause: 'local-bye', text: 'we hung up' });
+    }
+    if (this.direction === 'incoming') return this.reject(603);
+    this.#cancelling = true;
+    if (this.#provisionalSeen) this.#sendCancel();
+    await this.#ended;
+    return { ok: true };
+  }
+
+  // ---- UAC ----
+
+  async #runInvite(invite: SipRequest): Promise<void> {
+    const host = this.#host;
+    let response: SipResponse;
+    try {
+      response = await host.endpoint.request(invite, { onProvisional: (r) => this.#provisional(r) });
+    } catch (err) {
+      this.#offerAnswer.rollback();
+      const timeout = (err as { code?: unknown } | undefined)?.code === 'ERR_TIMEOUT';
+      // RFC 3261 §8.1.3.1: a timeout is a 408, a transport failure a 503.
+      this.#end({ cause: 'failed', status: timeout ? 408 : 503, text: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      await this.#uacAnswered(invite, response);
+      return;
+    }
+    this.#offerAnswer.rollback();
+    const cancelled = this.#cancelling && status === 487;
+    this.#end({ cause: cancelled ? 'cancelled' : 'rejected', status, text: `${status} ${response.reasonPhrase}` });
+  }
+
+  #provisional(response: SipResponse): void {
+    this.#provisionalSeen = true;
+    if (this.#cancelling) {
+      this.#sendCancel();
+      return;
+    }
+    if (this.#state === 'calling' && response.status > 100) {
+      this.#state = 'ringing';
+      this.emit('ringing', { status: response.status });
+    }
+  }
+
+  /** §9.1: the CANCEL goes where the INVITE went (same Request-URI and Route, so the same target). */
+  #sendCancel(): void {
+    const invite = this.#invite;
+    if (invite === undefined || this.#cancelSent || this.#state === 'ended') return;
+    this.#cancelSent = true;
+    this.#host.endpoint.request(createCancel(invite)).then(
+      (r) => this.#host.logger.debug({ status: r.status }, 'CANCEL answered'),
+      (err: unknown) => this.#host.logger.info({ err }, 'CANCEL failed'),
+    );
+  }
+
+  async #uacAnswered(invite: SipRequest, response: SipResponse): Promise<void> {
+    const host = this.#host;
+    if (this.#state === 'ended') return;
+    const dialog = Dialog.forUac(invite, response);
+    this.#dialog = dialog;
+    host.addDialog(dialog, this);
+    const oa = this.#offerAnswer;
+    let usable = true;
+    let answer: string | undefined;
+    try {
+      if (oa.state === 'have-local-offer') oa.setRemoteAnswer(response.bodyText);
+      else {
+        // RFC 3264 §2, RFC 3261 §13.2.1: our INVITE had no offer: the 2xx carries it, the ACK our answer.
+        oa.setRemoteOffer(response.bodyText);
+        answer = oa.createAnswer();
+      }
+    } catch (err) {
+      host.logger.info({ err }, 'the 2xx to our INVITE has no usable SDP');
+      oa.rollback();
+      usable = false;
+    }
+    // §13.2.2.4: every 2xx gets an ACK from the UA core, even one we then BYE.
+    const ack = dialog.createAck(invite.cseq.seq, response, { invite, ...(answer === undefined ? {} : { body: answer, contentType: SDP }) });
+    await host.endpoint.ack(response, { request: ack }).catch((err: unknown) => host.logger.info({ err }, 'ACK not sent'));
+    if (this.#cancelling) {
+      // §9.1: a 2xx that crossed our CANCEL: the call was set up, so it is ended with a BYE (§15).
+      await this.#sendBye({ cause: 'cancelled', status: 200, text: 'answered as we cancelled: ended with BYE (RFC 3261 §9.1)' });
+      return;
+    }
+    if (!usable) {
+      await this.#sendBye({ cause: 'failed', status: 488, text: 'the answer was unusable (RFC 3264 §6)' });
+      return;
+    }
+    this.#confirm();
+  }
+
+  // ---- UAS ----
+
+  /** @internal The peer's CANCEL ended our pending INVITE (the endpoint answered 487, §9.2). */
+  cancelled(): void {
+    this.#end({ cause: 'cancelled', status: 487, text: 'the caller cancelled (RFC 3261 §9.2)' });
+  }
+
+  /** @internal An ACK in the dialog: for our 2xx to the INVITE, or to a re-INVITE's. */
+  receiveAck(ack: SipRequest): void {
+    const uas = this.#uas;
+    if (this.#state === 'ringing' && uas !== undefined && uas.answered && ack.cseq.seq === uas.request.cseq.seq) {
+      if (this.#ackTimer !== undefined) this.#host.clock.clearTimeout(this.#ackTimer);
+      this.#ackTimer = undefined;
+      if (this.#answerInAck) {
+        try {
+          this.#offerAnswer.setRemoteAnswer(ack.bodyText);
+        } catch (err) {
+          this.#host.logger.info({ err }, 'the ACK has no usable answer to our offer');
+          this.#offerAnswer.rollback();
+          void this.#sendBye({ cause: 'failed', status: 488, text: 'the ACK carried no usable answer (RFC 3264 §6)' });
+          return;
+        }
+      }
+      this.#confirm();
+      return;
+    }
+    this.#session?.reinvites.receiveAck(ack);
+  }
+
+  /**
+   * @internal A request in the dialog (§12.2.2). Returns false to leave it to the endpoint's
+   * defaults (OPTIONS 200, others 405).
+   */
+  receiveRequest(request: SipRequest, uas: UasTransaction): boolean {
+    const dialog = this.#dialog;
+    if (dialog === undefined) return false;
+    const verdict = dialog.receiveRequest(request);
+    if (!verdict.accept) {
+      uas.respond(createResponse(request, verdict.status, { reason: verdict.reason }));
+      return true;
+    }
+    switch (request.method) {
+      case 'BYE': {
+        uas.respond(createResponse(request, 200));
+        const invite = this.#uas;
+        if (invite !== undefined && !invite.answered) {
+          // §15.1.2: a BYE in an early dialog (the caller's) gets the INVITE answered 487.
+          invite.respond(createResponse(invite.request, 487, { toTag: invite.toTag }));
+        }
+        this.#end({ cause: 'remote-bye', text: 'the peer hung up' });
+        return true;
+      }
+      case 'INVITE': {
+        const session = this.#session;
+        if (session === undefined) {
+          // §14.2: our INVITE exchange is not finished (2xx not yet ACKed): the peer retries later.
+          uas.respond(createResponse(request, 491));
+          return true;
+        }
+        session.reinvites.receive(request, uas);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** @internal The UserAgent closes: the call ends without signalling. */
+  close(): void {
+    this.#end({ cause: 'closed', text: 'the user agent closed' });
+  }
+
+  // ---- both ----
+
+  /** The dialog is confirmed and the first exchange done: the call is up. */
+  #confirm(): void {
+    const dialog = this.#dialog;
+    if (dialog === undefined || this.#state === 'ended') return;
+    const host = this.#host;
+    const reinvites = new Reinvites({
+      endpoint: host.endpoint,
+      dialog,
+      offerAnswer: this.#offerAnswer,
+      clock: host.clock,
+      logger: host.logger,
+      // §14.1: the owner of the Call-ID is the UA that generated it: the one that sent the INVITE.
+      ownsCallId: this.direction === 'outgoing',
+      capabilityHeaders: host.capabilityHeaders,
+      t1: host.t1,
+      judgeOffer: (offer) => this.onOffer?.(offer),
+      settled: () => this.#session?.hold.settled(),
+      dialogLost: (status, reason) => this.#end({ cause: 'failed', status, text: `the dialog is gone: ${status} ${reason} (RFC 3261 §12.2.1.2)` }),
+    });
+    const hold = new Hold(this.#offerAnswer, reinvites, (event) => this.emit(event, {}));
+    this.#session = { reinvites, hold };
+    this.#state = 'answered';
+    this.emit('answered', { remoteDescription: this.#offerAnswer.remoteDescription });
+    this.#settleEstablished({ ok: true });
+    // An initial offer may already hold (a call placed on hold from the start).
+    hold.settled();
+  }
+
+  #withSession(action: (session: { reinvites: Reinvites; hold: Hold }) => Promise<Outcome>): Promise<Outcome> {
+    if (this.#state === 'ended') return Promise.resolve({ ok: false, status: 481, reason: 'the call has ended' });
+    const session = this.#session;
+    if (session === undefined) return Promise.reject(new SipError('ERR_INVALID_STATE', `the call is ${this.#state}, not answered`));
+    return action(session);
+  }
+
+  /** §15.1.1: the call ends as the BYE goes out; the outcome is the BYE's response. */
+  async #sendBye(reason: CallEndReason): Promise<Outcome> {
+    const dialog = this.#dialog;
+    if (dialog === undefined || dialog.state === 'terminated' || this.#state === 'ended') {
+      this.#end(reason);
+      return { ok: true };
+    }
+    const bye = dialog.createRequest('BYE');
+    this.#end(reason);
+    try {
+      const response = await this.#host.endpoint.request(bye);
+      return response.status >= 200 && response.status < 300 ? { ok: true } : { ok: false, status: response.status, reason: response.reasonPhrase };
+    } catch (err) {
+      return { ok: false, status: 408, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  #end(reason: CallEndReason): void {
+    if (this.#state === 'ended') return;
+    this.#state = 'ended';
+    this.#endReason = reason;
+    if (this.#ackTimer !== undefined) this.#host.clock.clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    this.#session?.reinvites.close();
+    this.#dialog?.terminate();
+    this.#host.callEnded(this, this.#dialog);
+    this.#settleEstablished({ ok: false, status: reason.status ?? 487, reason: reason.text });
+    this.#settleEnded(reason);
+    this.emit('ended', { reason });
+  }
+
+  protected override listenerFailed(event: string, err: unknown): void {
+    this.#host.logger.error({ err, event }, 'a call event listener threw');
+  }
+}

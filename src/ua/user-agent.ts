@@ -1,0 +1,267 @@
+/**
+ * UserAgent: the public face of the stack for calls. It owns a SipEndpoint (transport and
+ * transactions) and the dialogs, and routes each incoming request (RFC 3261 §8.2, §12.2.2):
+ * - an INVITE outside a dialog becomes an incoming Call (the `incoming` event);
+ * - a request with a To tag goes to its dialog's Call, or gets 481 when there is none (§12.2.2);
+ *   a BYE outside any dialog gets 481 too (§15.1.2);
+ * - everything else (OPTIONS above all, §11.2) is left to the endpoint's defaults.
+ */
+import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { SipError } from '../core/errors.js';
+import { noopLogger, type Logger } from '../core/logger.js';
+import { contactOf, DialogTable, type Dialog } from '../dialog/index.js';
+import { createResponse, isSipUri, parseUri, type SipRequest } from '../message/index.js';
+import { OfferAnswer, OfferAnswerError, SdpError, type Codec, type LocalMediaConfig } from '../sdp/index.js';
+import type { BoundListener, ListenerConfig, Resolver } from '../transport/index.js';
+import { Call, type CallHost, type CallOptions } from './call/call.js';
+import { TypedEvents } from './call/events.js';
+import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
+import type { UasTransaction } from './uas-transaction.js';
+
+/** The local side of calls' SDP: capabilities only (no RTP is sent by this layer). */
+export interface UserAgentMedia {
+  /** The address for c= and o= (never 0.0.0.0: an RFC 2543 peer reads that as hold, RFC 3264 §8.4). */
+  address: string;
+  /** The audio RTP port offered in m=. */
+  port: number;
+  /** In order of preference; default PCMU, PCMA, telephone-event. */
+  codecs?: readonly Codec[];
+}
+
+export interface UserAgentOptions {
+  /** Our address of record, e.g. `sips:bob@biloxi.example.com`: the From of our requests. */
+  uri: string;
+  /** Display name for From. */
+  displayName?: string;
+  listeners: ListenerConfig[];
+  /** Where requests go (RFC 3263). Default: DNS. */
+  resolver?: Resolver;
+  tls?: EndpointTlsOptions;
+  /** SDP capabilities. Default: audio on port 49170 at the first listener's address. */
+  media?: UserAgentMedia;
+  /** Contact of our INVITEs; default built from the first listener (its Via host and port). */
+  contact?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** RFC 3261 T1, ms (500). */
+  t1?: number;
+}
+
+/** The events of a UserAgent and their argument. */
+export interface UserAgentEvents {
+  /** An INVITE arrived and was answered 180: `call.answer()` or `call.reject()`. */
+  incoming: Call;
+}
+
+const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE'];
+/** How long close() waits for the peers to answer its BYEs and CANCELs. */
+const CLOSE_GRACE_MS = 2000;
+
+export class UserAgent extends TypedEvents<UserAgentEvents> {
+  readonly endpoint: SipEndpoint;
+  readonly #logger: Logger;
+  readonly #dialogs = new DialogTable();
+  /** Calls by dialog key, for requests in a dialog. */
+  readonly #byDialog = new Map<string, Call>();
+  /** Incoming calls by their INVITE's transaction, for CANCEL (§9.2). */
+  readonly #byInvite = new Map<UasTransaction, Call>();
+  readonly #calls = new Set<Call>();
+  readonly #host: CallHost;
+  #closing: Promise<void> | undefined;
+
+  /** Opens the listeners; rejects (with everything closed) when one cannot be opened. */
+  static async create(options: UserAgentOptions): Promise<UserAgent> {
+    const uri = parseUri(options.uri);
+    if (!isSipUri(uri)) throw new SipError('ERR_INVALID_ARGUMENT', `${options.uri} is not a sip: or sips: URI`);
+    const clock = options.clock ?? new RealClock();
+    const logger = options.logger ?? noopLogger;
+    const endpoint = await SipEndpoint.create({
+      listeners: options.listeners,
+      resolver: options.resolver,
+      tls: options.tls,
+      clock,
+      logger,
+      t1: options.t1,
+      allow: ALLOW,
+    });
+    try {
+      return new UserAgent(endpoint, options, clock, logger);
+    } catch (e) {
+      await endpoint.close();
+      throw e;
+    }
+  }
+
+  private constructor(endpoint: SipEndpoint, options: UserAgentOptions, clock: Clock, logger: Logger) {
+    super();
+    this.endpoint = endpoint;
+    this.#logger = logger;
+    const uri = parseUri(options.uri);
+    const user = isSipUri(uri) ? uri.user : undefined;
+    const first = endpoint.listeners[0];
+    if (first === undefined) throw new SipError('ERR_INVALID_ARGUMENT', 'a user agent needs a listener');
+    const media: LocalMediaConfig = {
+      address: options.media?.address ?? (isUnspecified(first.host) ? '127.0.0.1' : first.host),
+      media: [{ type: 'audio', port: options.media?.port ?? 49170, ...(options.media?.codecs === undefined ? {} : { codecs: options.media.codecs }) }],
+      // RFC 8866 §5.2: o= username is the user's login; the seed's is the AOR's user part.
+      ...(user === undefined || user === '' ? {} : { username: user }),
+    };
+    // Check the media config now rather than on the first call.
+    new OfferAnswer(media);
+    const display = options.displayName === undefined ? '' : `"${options.displayName.replace(/["\\]/g, '\\$&')}" `;
+    this.#host = {
+      endpoint,
+      clock,
+      logger,
+      media,
+      identity: `${display}<${options.uri}>`,
+      contact: options.contact ?? contactFor(first, uri.scheme === 'sips', user),
+      capabilityHeaders: [['Allow', ALLOW.join(', ')]],
+      t1: options.t1 ?? 500,
+      addDialog: (dialog, call) => {
+        this.#dialogs.add(dialog);
+        this.#byDialog.set(dialog.key, call);
+      },
+      callEnded: (call, dialog) => this.#forget(call, dialog),
+    };
+    endpoint.onRequest((request, uas) => this.#receive(request, uas));
+    endpoint.onCancel((uas) => this.#byInvite.get(uas)?.cancelled());
+  }
+
+  /** Calls still going (not ended). */
+  get calls(): readonly Call[] {
+    return [...this.#calls];
+  }
+
+  /**
+   * Calls `target` (a sip: or sips: URI): an INVITE with our SDP offer goes out at once. Watch
+   * the Call's events, or await `call.established`.
+   */
+  call(target: string, options: CallOptions = {}): Call {
+    if (this.#closing !== undefined) throw new SipError('ERR_CLOSED', 'the user agent is closed');
+    const call = Call.outgoing(this.#host, target, options);
+    if (call.state !== 'ended') this.#calls.add(call);
+    return call;
+  }
+
+  /**
+   * Hangs up every call (BYE, CANCEL, or 480 for one still ringing here), waiting at most
+   * `CLOSE_GRACE_MS` for the peers, ends whatever is left without signalling, then closes every
+   * transaction, timer and socket. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const calls = [...this.#calls];
+      if (calls.length > 0) {
+        const clock = this.#host.clock;
+        let timer: TimerHandle | undefined;
+        const grace = new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, CLOSE_GRACE_MS);
+        });
+        // RFC 3261 §21.4.18: 480 Temporarily Unavailable for a call still ringing here.
+        const hangups = calls.map((call) => (call.state === 'ringing' && call.direction === 'incoming' ? call.reject(480) : call.hangup())
+          .catch(() => call.hangup())
+          .catch(() => undefined));
+        await Promise.race([Promise.all(hangups), grace]);
+        if (timer !== undefined) clock.clearTimeout(timer);
+      }
+      for (const call of [...this.#calls]) call.close();
+      await this.endpoint.close();
+    })();
+    return this.#closing;
+  }
+
+  #receive(request: SipRequest, uas: UasTransaction | undefined): boolean | void {
+    if (request.method === 'ACK') {
+      // An ACK matching no dialog cannot be answered (§17.2.3): it is dropped.
+      const dialog = this.#dialogs.match(request);
+      if (dialog !== undefined) this.#byDialog.get(dialog.key)?.receiveAck(request);
+      return;
+    }
+    if (uas === undefined) return;
+    if (request.toTag !== undefined) {
+      const dialog = this.#dialogs.match(request);
+      const call = dialog === undefined ? undefined : this.#byDialog.get(dialog.key);
+      if (call === undefined) {
+        // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate
+        // the dialog, it MUST respond to the request with a 481 (Call/Transaction Does Not Exist)".
+        uas.respond(createResponse(request, 481));
+        return;
+      }
+      return call.receiveRequest(request, uas);
+    }
+    switch (request.method) {
+      case 'INVITE':
+        this.#incoming(uas);
+        return;
+      case 'BYE':
+        // §15.1.2: a BYE that matches no dialog gets 481.
+        uas.respond(createResponse(request, 481));
+        return;
+      default:
+        return false;
+    }
+  }
+
+  /** §13.3.1: a new INVITE. Its offer is checked before anyone is alerted (488 when unusable). */
+  #incoming(uas: UasTransaction): void {
+    const request = uas.request;
+    if (this.#closing !== undefined) {
+      uas.respond(createResponse(request, 480, { toTag: uas.toTag }));
+      return;
+    }
+    if (contactOf(request) === undefined) {
+      // §8.1.1.8: an INVITE carries a Contact; without one no dialog can be made.
+      uas.respond(createResponse(request, 400, { reason: 'Missing Contact', toTag: uas.toTag }));
+      return;
+    }
+    const offerAnswer = new OfferAnswer(this.#host.media);
+    if (request.body.length > 0) {
+      try {
+        offerAnswer.setRemoteOffer(request.bodyText);
+      } catch (err) {
+        // RFC 3261 §13.3.1.3 / RFC 3264 §6: an offer we cannot take is 488; bad SDP 400.
+        const status = err instanceof OfferAnswerError || err instanceof SdpError ? err.status : 500;
+        this.#logger.info({ err, status }, 'INVITE offer refused');
+        uas.respond(createResponse(request, status, { toTag: uas.toTag }));
+        return;
+      }
+    }
+    const call = Call.incoming(this.#host, uas, offerAnswer);
+    this.#calls.add(call);
+    this.#byInvite.set(uas, call);
+    this.emit('incoming', call);
+  }
+
+  #forget(call: Call, dialog: Dialog | undefined): void {
+    this.#calls.delete(call);
+    for (const [uas, c] of this.#byInvite) if (c === call) this.#byInvite.delete(uas);
+    if (dialog !== undefined) {
+      this.#dialogs.remove(dialog);
+      this.#byDialog.delete(dialog.key);
+    }
+  }
+
+  protected override listenerFailed(event: string, err: unknown): void {
+    this.#logger.error({ err, event }, 'a user agent event listener threw');
+  }
+}
+
+/** Our Contact (§8.1.1.8): where the peer reaches this listener, with the transport it needs. */
+function contactFor(listener: BoundListener, sips: boolean, user: string | undefined): string {
+  const host = listener.viaHost ?? listener.host;
+  const hostText = host.includes(':') ? `[${host}]` : host;
+  const port = listener.viaHost !== undefined ? listener.viaPort : listener.port;
+  const secure = listener.protocol === 'TLS' || listener.protocol === 'WSS';
+  const scheme = sips && secure ? 'sips' : 'sip';
+  let param = '';
+  if (listener.protocol === 'TCP') param = ';transport=tcp';
+  else if (listener.protocol === 'TLS' && scheme === 'sip') param = ';transport=tls';
+  else if (listener.protocol === 'WS' || listener.protocol === 'WSS') param = ';transport=ws';
+  const userPart = user === undefined || user === '' ? '' : `${user}@`;
+  return `<${scheme}:${userPart}${hostText}:${port}${param}>`;
+}
+
+function isUnspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
