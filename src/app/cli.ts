@@ -17,6 +17,11 @@ Usage:
   hookflash start [--host HOST] [--port N]             UDP and TCP on HOST:N (default 127.0.0.1 and $HOOKFLASH_PORT or
                                                        5060; N 0: one free port for both); not with --listen
   hookflash start --help                               the start options
+  hookflash phone --uri URI [--listen PROTO:HOST:PORT]... [--auto-answer] [--json]
+                                                       a scriptable softphone: commands from the terminal or stdin
+                                                       (call URI, answer, reject [CODE], hold, resume, hangup,
+                                                       wait EVENT [SECONDS], quit); one JSON line per event with --json
+  hookflash phone --help                               the phone options and commands
   hookflash help
 `;
 
@@ -53,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const { start } = await import('./start.js');
       return start(rest);
+    }
+    case 'phone': {
+      const { phone } = await import('./phone.js');
+      return phone(rest);
     }
     case undefined:
     case 'help':

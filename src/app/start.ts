@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
-import { SipEndpoint, type ListenerConfig, type LogContext, type Logger, type TransportProtocol } from '../index.js';
+import { SipEndpoint, type ListenerConfig, type LogContext, type Logger } from '../index.js';
+import { hostPort, parseListen, UsageError } from './listen-flags.js';
 
 const HELP = `hookflash start: answer OPTIONS on the listeners given (UDP and TCP on 127.0.0.1:5060 by default)
 
@@ -21,15 +22,9 @@ const HELP = `hookflash start: answer OPTIONS on the listeners given (UDP and TC
   --host HOST --port PORT    UDP and TCP on HOST:PORT when no --listen is given (PORT 0: a free port)
 `;
 
-const PROTOCOLS: Readonly<Record<string, TransportProtocol>> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS', ws: 'WS', wss: 'WSS' };
-
 /** What start() logs: one JSON object per line on stdout. */
 function log(fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...fields }) + '\n');
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** The stack's own log lines, in the same JSON-line format; the ones about bad input get event 'malformed'. */
@@ -60,21 +55,6 @@ class LineLogger implements Logger {
     if (typeof obj.remote === 'string' && typeof obj.port === 'number') fields.peer = hostPort(obj.remote, obj.port);
     log(fields);
   }
-}
-
-class UsageError extends Error {}
-
-/** `udp:127.0.0.1:5060`, `tls:[::1]:5061`. */
-function parseListen(spec: string, tls: { cert: string; key: string } | undefined): ListenerConfig {
-  const m = /^([a-z]+):(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(spec);
-  const protocol = m === null ? undefined : PROTOCOLS[m[1]!];
-  if (m === null || protocol === undefined) throw new UsageError(`bad --listen ${JSON.stringify(spec)}: PROTO:HOST:PORT with PROTO one of udp, tcp, tls, ws, wss`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new UsageError(`bad --listen ${JSON.stringify(spec)}: port above 65535`);
-  const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
-  if (protocol !== 'TLS' && protocol !== 'WSS') return { protocol, host, port };
-  if (tls === undefined) throw new UsageError(`--listen ${spec} needs --cert and --key`);
-  return { protocol, host, port, tls };
 }
 
 function parsePort(text: string): number {

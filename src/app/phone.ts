@@ -1,0 +1,392 @@
+/**
+ * `hookflash phone`: a scriptable softphone over the UserAgent API (signalling only, no audio).
+ *
+ *   hookflash phone --uri sip:bob@127.0.0.1 [--listen udp:127.0.0.1:5070]... [--auto-answer] [--json]
+ *
+ * Commands (phone-script.ts) come from the terminal (a readline prompt) or, when standard input
+ * is not a terminal, line by line from it; they apply to the current call, the most recent one.
+ * Every API event is printed: one JSON line with --json (`{"event":"held","call":"<call-id>"}`),
+ * else a line for people. `wait EVENT [SECONDS]` takes an event of the current call (or, for
+ * `incoming`, of the phone) that no earlier `wait` took, or waits for the next one; when none
+ * comes in time a script stops with exit status 1. The phone exits after `quit`, at the end of
+ * its input, or on SIGINT/SIGTERM, once it has hung up every call: 0, or 1 when a command failed.
+ * Bad flags exit 2.
+ */
+import { isIP } from 'node:net';
+import { createInterface, type Interface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { isSipUri, parseUri, UserAgent, type Call, type ListenerConfig } from '../index.js';
+import { hostPort, parseListen, UsageError } from './listen-flags.js';
+import { CommandError, parseCommand, type PhoneCommand, type PhoneEvent } from './phone-script.js';
+
+const HELP = `hookflash phone: a scriptable softphone (signalling only)
+
+  hookflash phone --uri sip:USER@HOST [--listen PROTO:HOST:PORT]... [--auto-answer] [--json]
+
+  --uri URI                  our address of record (From of our calls)
+  --listen PROTO:HOST:PORT   udp, tcp, tls, ws or wss; repeatable; PORT 0 picks a free one (see the
+                             'listening' line); default UDP on the --uri's host (an IP, else
+                             127.0.0.1) and port (else 5060)
+  --cert FILE --key FILE     certificate and key (PEM) for tls and wss listeners
+  --auto-answer              answer incoming calls at once
+  --json                     one JSON line per event on stdout
+  --register, --auth         not supported yet
+
+Commands, from the terminal or line by line from standard input, for the current (latest) call:
+  call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
+EVENT: incoming, ringing, answered, held, resumed, remote-held, remote-resumed, ended (SECONDS: 10).
+`;
+
+interface PhoneFlags {
+  uri: string;
+  listeners: ListenerConfig[];
+  autoAnswer: boolean;
+  json: boolean;
+}
+
+function flagsFrom(args: string[]): PhoneFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        uri: { type: 'string' },
+        listen: { type: 'string', multiple: true },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'auto-answer': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        register: { type: 'string' },
+        auth: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (values.register !== undefined) throw new UsageError('--register is not supported yet');
+  if (values.auth !== undefined) throw new UsageError('--auth is not supported yet');
+  if (values.uri === undefined) throw new UsageError('--uri is required (e.g. --uri sip:bob@127.0.0.1)');
+  let uri;
+  try {
+    uri = parseUri(values.uri);
+  } catch (e) {
+    throw new UsageError(`bad --uri ${JSON.stringify(values.uri)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isSipUri(uri)) throw new UsageError(`bad --uri ${JSON.stringify(values.uri)}: a sip: or sips: URI`);
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+  const tls = values.cert !== undefined && values.key !== undefined ? { cert: values.cert, key: values.key } : undefined;
+  let listeners: ListenerConfig[];
+  if (values.listen !== undefined && values.listen.length > 0) {
+    listeners = values.listen.map((spec) => parseListen(spec, tls));
+  } else {
+    const host = uri.host.replace(/^\[(.*)\]$/, '$1');
+    listeners = [{ protocol: 'UDP', host: isIP(host) === 0 ? '127.0.0.1' : host, port: uri.port ?? 5060 }];
+  }
+  return { uri: values.uri, listeners, autoAnswer: values['auto-answer'], json: values.json };
+}
+
+/** A call and the events of it that no `wait` has taken yet. */
+interface Tracked {
+  readonly call: Call;
+  readonly untaken: Map<PhoneEvent, number>;
+}
+
+type Waiter = (event: PhoneEvent, call: Call | undefined) => void;
+
+class Phone {
+  readonly #ua: UserAgent;
+  readonly #json: boolean;
+  readonly #autoAnswer: boolean;
+  readonly #interactive: boolean;
+  #rl: Interface | undefined;
+  #current: Tracked | undefined;
+  #incomingUntaken = 0;
+  readonly #waiters = new Set<Waiter>();
+  /** A command failed: the exit status is 1. */
+  #failed = false;
+  // Input: lines not yet run, the reader waiting for one, the end of input.
+  readonly #lines: string[] = [];
+  #lineWanted: ((line: string | undefined) => void) | undefined;
+  #inputEnded = false;
+  #waitingForInput = false;
+  /** Settles on SIGINT/SIGTERM. */
+  readonly #stopped: Promise<'stopped'>;
+  #stop!: () => void;
+  #stopping = false;
+
+  constructor(ua: UserAgent, flags: PhoneFlags, interactive: boolean) {
+    this.#ua = ua;
+    this.#json = flags.json;
+    this.#autoAnswer = flags.autoAnswer;
+    this.#interactive = interactive;
+    this.#stopped = new Promise((resolve) => {
+      this.#stop = () => {
+        this.#stopping = true;
+        resolve('stopped');
+      };
+    });
+    ua.on('incoming', (call) => this.#incoming(call));
+  }
+
+  /** Runs commands until `quit`, the end of input, a signal or (in a script) a failed `wait`; then hangs up. */
+  async run(): Promise<number> {
+    const onSignal = (): void => {
+      this.#stop();
+      this.#deliver(undefined);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const rl = createInterface({ input: process.stdin, ...(this.#interactive ? { output: process.stdout, prompt: 'phone> ' } : {}) });
+    this.#rl = rl;
+    rl.on('line', (line) => this.#deliver(line));
+    rl.on('close', () => {
+      this.#inputEnded = true;
+      this.#deliver(undefined);
+    });
+    // A terminal's Ctrl-C reaches readline, not the process.
+    rl.on('SIGINT', onSignal);
+    // Only now: whoever reads this line may signal at once.
+    this.#announce();
+    try {
+      for (;;) {
+        const line = await this.#nextLine();
+        if (line === undefined || this.#stopping) break;
+        let command: PhoneCommand | null;
+        try {
+          command = parseCommand(line);
+        } catch (e) {
+          this.#error(e instanceof Error ? e.message : String(e));
+          continue;
+        }
+        if (command === null) continue;
+        if (command.name === 'quit') break;
+        const ok = await Promise.race([this.#execute(command), this.#stopped]);
+        if (ok === false && command.name === 'wait' && !this.#interactive) break;
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      rl.close();
+      // A pipe nobody closes must not keep the process up.
+      if (!this.#interactive) process.stdin.destroy();
+      for (const waiter of this.#waiters) waiter('ended', undefined);
+      await this.#ua.close();
+    }
+    return this.#failed ? 1 : 0;
+  }
+
+  #deliver(line: string | undefined): void {
+    const wanted = this.#lineWanted;
+    if (wanted !== undefined) {
+      this.#lineWanted = undefined;
+      wanted(line);
+      return;
+    }
+    if (line !== undefined) this.#lines.push(line);
+  }
+
+  #nextLine(): Promise<string | undefined> {
+    if (this.#stopping) return Promise.resolve(undefined);
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#inputEnded) return Promise.resolve(undefined);
+    if (this.#interactive) this.#rl?.prompt();
+    this.#waitingForInput = true;
+    return new Promise((resolve) => {
+      this.#lineWanted = (l) => {
+        this.#waitingForInput = false;
+        resolve(l);
+      };
+    });
+  }
+
+  /** Runs one command; false when it failed (and said why). */
+  async #execute(command: Exclude<PhoneCommand, { name: 'quit' }>): Promise<boolean> {
+    try {
+      switch (command.name) {
+        case 'call':
+          this.#track(this.#ua.call(command.uri));
+          return true;
+        case 'answer': {
+          const call = this.#call(command.name);
+          // Settles at the ACK; the 'answered' event (or 'ended') says how it went.
+          call.answer().catch((e: unknown) => this.#error(`answer: ${e instanceof Error ? e.message : String(e)}`));
+          return true;
+        }
+        case 'reject': {
+          const outcome = await this.#call(command.name).reject(command.status);
+          return this.#outcome(command.name, outcome);
+        }
+        case 'hold':
+        case 'resume': {
+          const call = this.#call(command.name);
+          const outcome = await (command.name === 'hold' ? call.hold() : call.resume());
+          return this.#outcome(command.name, outcome);
+        }
+        case 'hangup': {
+          const call = this.#call(command.name);
+          // The call ends at once (or at the CANCEL's 487); the BYE's answer may come later.
+          void call.hangup().catch(() => undefined);
+          return true;
+        }
+        case 'wait':
+          return await this.#wait(command.event, command.seconds);
+      }
+    } catch (e) {
+      this.#error(`${command.name}: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+  }
+
+  #call(command: string): Call {
+    const call = this.#current?.call;
+    if (call === undefined) throw new CommandError(`no call to ${command}`);
+    return call;
+  }
+
+  #outcome(command: string, outcome: { ok: true } | { ok: false; status: number; reason: string }): boolean {
+    if (outcome.ok) return true;
+    this.#error(`${command} failed: ${outcome.status} ${outcome.reason}`);
+    return false;
+  }
+
+  /** Takes an untaken `event` of the current call (of the phone for `incoming`), or waits `seconds` for one. */
+  #wait(event: PhoneEvent, seconds: number): Promise<boolean> {
+    if (event === 'incoming') {
+      if (this.#incomingUntaken > 0) {
+        this.#incomingUntaken--;
+        return Promise.resolve(true);
+      }
+    } else {
+      const tracked = this.#current;
+      if (tracked === undefined) {
+        this.#error(`wait ${event}: no call`);
+        return Promise.resolve(false);
+      }
+      const count = tracked.untaken.get(event) ?? 0;
+      if (count > 0) {
+        tracked.untaken.set(event, count - 1);
+        return Promise.resolve(true);
+      }
+      if (tracked.call.state === 'ended') {
+        this.#error(`wait ${event}: the call has ended (${tracked.call.endReason?.text ?? 'ended'})`);
+        return Promise.resolve(false);
+      }
+    }
+    const target = event === 'incoming' ? undefined : this.#current;
+    return new Promise((resolve) => {
+      const done = (ok: boolean, message?: string): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+        if (message !== undefined) this.#error(message);
+        resolve(ok);
+      };
+      const waiter: Waiter = (e, call) => {
+        // The phone is shutting down (a signal): give up quietly.
+        if (call === undefined) return done(false);
+        if (event === 'incoming') {
+          if (e === 'incoming') {
+            this.#incomingUntaken--;
+            done(true);
+          }
+          return;
+        }
+        if (call !== target?.call) return;
+        if (e === event) {
+          const count = target.untaken.get(event) ?? 0;
+          target.untaken.set(event, count - 1);
+          done(true);
+        } else if (e === 'ended') {
+          done(false, `wait ${event}: the call ended first (${call.endReason?.text ?? 'ended'})`);
+        }
+      };
+      const timer = setTimeout(() => done(false, `wait ${event}: none within ${seconds} s`), seconds * 1000);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #incoming(call: Call): void {
+    this.#incomingUntaken++;
+    this.#track(call);
+    this.#print('incoming', call, { from: call.remoteUri }, `incoming call from ${call.remoteUri}${this.#autoAnswer ? '' : ' (answer or reject)'}`);
+    this.#notify('incoming', call);
+    if (this.#autoAnswer) call.answer().catch((e: unknown) => this.#error(`answer: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Makes `call` the current call and prints its events. */
+  #track(call: Call): void {
+    const tracked: Tracked = { call, untaken: new Map() };
+    this.#current = tracked;
+    const seen = (event: PhoneEvent, fields: Record<string, unknown> = {}, words = event as string): void => {
+      tracked.untaken.set(event, (tracked.untaken.get(event) ?? 0) + 1);
+      this.#print(event, call, fields, words);
+      this.#notify(event, call);
+    };
+    call.on('ringing', ({ status }) => seen('ringing', { status }, `ringing (${status})`));
+    call.on('answered', () => seen('answered'));
+    call.on('held', () => seen('held', {}, 'held (we hold the call)'));
+    call.on('resumed', () => seen('resumed', {}, 'resumed (we took it off hold)'));
+    call.on('remote-held', () => seen('remote-held', {}, 'remote-held (the peer holds the call)'));
+    call.on('remote-resumed', () => seen('remote-resumed', {}, 'remote-resumed (the peer took it off hold)'));
+    call.on('ended', ({ reason }) => seen('ended', { reason: reason.cause, ...(reason.status === undefined ? {} : { status: reason.status }), text: reason.text },
+      `ended: ${reason.text}`));
+  }
+
+  #notify(event: PhoneEvent, call: Call): void {
+    for (const waiter of [...this.#waiters]) waiter(event, call);
+  }
+
+  #print(event: string, call: Call, fields: Record<string, unknown>, words: string): void {
+    this.#out(this.#json ? JSON.stringify({ event, call: call.id, ...fields }) : `call ${call.id}: ${words}`);
+  }
+
+  #error(message: string): void {
+    this.#failed = true;
+    const prompting = this.#waitingForInput && this.#interactive;
+    if (prompting) process.stdout.write('\r\x1b[K');
+    process.stderr.write(`hookflash phone: ${message}\n`);
+    if (prompting) this.#rl?.prompt(true);
+  }
+
+  /** A line on stdout, keeping a terminal's prompt below it. */
+  #out(line: string): void {
+    if (this.#waitingForInput && this.#interactive) {
+      process.stdout.write(`\r\x1b[K${line}\n`);
+      this.#rl?.prompt(true);
+    } else {
+      process.stdout.write(`${line}\n`);
+    }
+  }
+
+  /** The 'listening' lines, once per listener. */
+  #announce(): void {
+    for (const l of this.#ua.endpoint.listeners) {
+      const transport = l.protocol.toLowerCase();
+      this.#out(this.#json ? JSON.stringify({ event: 'listening', transport, address: l.host, port: l.port }) : `listening on ${transport} ${hostPort(l.host, l.port)}`);
+    }
+  }
+}
+
+export async function phone(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  let flags: PhoneFlags;
+  try {
+    flags = flagsFrom(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`hookflash phone: ${e.message}\n\n${HELP}`);
+    return 2;
+  }
+  let ua: UserAgent;
+  try {
+    ua = await UserAgent.create({ uri: flags.uri, listeners: flags.listeners });
+  } catch (e) {
+    process.stderr.write(`hookflash phone: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  return new Phone(ua, flags, process.stdin.isTTY === true).run();
+}
