@@ -1,7 +1,8 @@
 /**
  * `hookflash phone`: a scriptable softphone over the UserAgent API (signalling only, no audio).
  *
- *   hookflash phone --uri sip:bob@127.0.0.1 [--listen udp:127.0.0.1:5070]... [--auto-answer] [--json]
+ *   hookflash phone --uri sip:bob@127.0.0.1 [--listen udp:127.0.0.1:5070]... [--register sip:REGISTRAR]
+ *                   [--auth user:password] [--auto-answer] [--json]
  *
  * Commands (phone-script.ts) come from the terminal (a readline prompt) or, when standard input
  * is not a terminal, line by line from it; they apply to the current call, the most recent one.
@@ -11,17 +12,23 @@
  * comes in time a script stops with exit status 1. The phone exits after `quit`, at the end of
  * its input, or on SIGINT/SIGTERM, once it has hung up every call: 0, or 1 when a command failed.
  * Bad flags exit 2.
+ *
+ * With --register, the --uri is registered at that registrar (RFC 3261 §10.2) before the first
+ * command runs (a `registered` event; a failure is an error, and the exit status 1), refreshed
+ * while the phone runs and unregistered when it quits. --auth gives the Digest credentials for
+ * the registration and for every request of the calls (RFC 3261 §22).
  */
 import { isIP } from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { isSipUri, parseUri, UserAgent, type Call, type ListenerConfig } from '../index.js';
+import { isSipUri, parseUri, Registration, UserAgent, type Call, type DigestCredentials, type ListenerConfig, type RegistrationEvent } from '../index.js';
 import { hostPort, parseListen, UsageError } from './listen-flags.js';
 import { CommandError, parseCommand, type PhoneCommand, type PhoneEvent } from './phone-script.js';
 
 const HELP = `hookflash phone: a scriptable softphone (signalling only)
 
-  hookflash phone --uri sip:USER@HOST [--listen PROTO:HOST:PORT]... [--auto-answer] [--json]
+  hookflash phone --uri sip:USER@HOST [--listen PROTO:HOST:PORT]... [--register sip:REGISTRAR]
+                  [--auth USER:PASSWORD] [--auto-answer] [--json]
 
   --uri URI                  our address of record (From of our calls)
   --listen PROTO:HOST:PORT   udp, tcp, tls, ws or wss; repeatable; PORT 0 picks a free one (see the
@@ -30,7 +37,9 @@ const HELP = `hookflash phone: a scriptable softphone (signalling only)
   --cert FILE --key FILE     certificate and key (PEM) for tls and wss listeners
   --auto-answer              answer incoming calls at once
   --json                     one JSON line per event on stdout
-  --register, --auth         not supported yet
+  --register URI             register --uri at this registrar (e.g. sip:127.0.0.1:5060) before the
+                             first command, refresh it, unregister at quit ('registered' event)
+  --auth USER:PASSWORD       Digest credentials for the registration and for calls' requests
 
 Commands, from the terminal or line by line from standard input, for the current (latest) call:
   call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
@@ -42,6 +51,8 @@ interface PhoneFlags {
   listeners: ListenerConfig[];
   autoAnswer: boolean;
   json: boolean;
+  register?: string;
+  credentials?: DigestCredentials;
 }
 
 function flagsFrom(args: string[]): PhoneFlags {
@@ -64,8 +75,6 @@ function flagsFrom(args: string[]): PhoneFlags {
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
-  if (values.register !== undefined) throw new UsageError('--register is not supported yet');
-  if (values.auth !== undefined) throw new UsageError('--auth is not supported yet');
   if (values.uri === undefined) throw new UsageError('--uri is required (e.g. --uri sip:bob@127.0.0.1)');
   let uri;
   try {
@@ -83,7 +92,23 @@ function flagsFrom(args: string[]): PhoneFlags {
     const host = uri.host.replace(/^\[(.*)\]$/, '$1');
     listeners = [{ protocol: 'UDP', host: isIP(host) === 0 ? '127.0.0.1' : host, port: uri.port ?? 5060 }];
   }
-  return { uri: values.uri, listeners, autoAnswer: values['auto-answer'], json: values.json };
+  const flags: PhoneFlags = { uri: values.uri, listeners, autoAnswer: values['auto-answer'], json: values.json };
+  if (values.register !== undefined) {
+    let registrar;
+    try {
+      registrar = parseUri(values.register);
+    } catch (e) {
+      throw new UsageError(`bad --register ${JSON.stringify(values.register)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!isSipUri(registrar)) throw new UsageError(`bad --register ${JSON.stringify(values.register)}: a sip: or sips: URI`);
+    flags.register = values.register;
+  }
+  if (values.auth !== undefined) {
+    const colon = values.auth.indexOf(':');
+    if (colon <= 0) throw new UsageError('--auth is USER:PASSWORD');
+    flags.credentials = { username: values.auth.slice(0, colon), password: values.auth.slice(colon + 1) };
+  }
+  return flags;
 }
 
 /** A call and the events of it that no `wait` has taken yet. */
@@ -99,6 +124,9 @@ class Phone {
   readonly #json: boolean;
   readonly #autoAnswer: boolean;
   readonly #interactive: boolean;
+  readonly #registration: Registration | undefined;
+  readonly #aor: string;
+  readonly #registrar: string;
   #rl: Interface | undefined;
   #current: Tracked | undefined;
   #incomingUntaken = 0;
@@ -120,6 +148,17 @@ class Phone {
     this.#json = flags.json;
     this.#autoAnswer = flags.autoAnswer;
     this.#interactive = interactive;
+    this.#aor = flags.uri;
+    this.#registrar = flags.register ?? '';
+    if (flags.register !== undefined) {
+      const registration = new Registration(ua.endpoint, {
+        aor: flags.uri,
+        registrar: flags.register,
+        ...(flags.credentials === undefined ? {} : { credentials: flags.credentials }),
+      });
+      registration.on((event) => this.#registrationEvent(event));
+      this.#registration = registration;
+    }
     this.#stopped = new Promise((resolve) => {
       this.#stop = () => {
         this.#stopping = true;
@@ -149,6 +188,9 @@ class Phone {
     // Only now: whoever reads this line may signal at once.
     this.#announce();
     try {
+      const registration = this.#registration;
+      // Commands wait for the registration (their lines are kept meanwhile): a script's `call` then finds us registered.
+      if (registration !== undefined) await Promise.race([registration.register(), this.#stopped]);
       for (;;) {
         const line = await this.#nextLine();
         if (line === undefined || this.#stopping) break;
@@ -171,6 +213,13 @@ class Phone {
       // A pipe nobody closes must not keep the process up.
       if (!this.#interactive) process.stdin.destroy();
       for (const waiter of this.#waiters) waiter('ended', undefined);
+      const registration = this.#registration;
+      if (registration !== undefined) {
+        // §10.2.2: our binding goes (Expires 0) before the phone does. (A REGISTER still unanswered
+        // at a signal is not waited for: close() drops the queue.)
+        if (registration.state === 'registered') await registration.unregister();
+        registration.close();
+      }
       await this.#ua.close();
     }
     return this.#failed ? 1 : 0;
@@ -333,6 +382,22 @@ class Phone {
       `ended: ${reason.text}`));
   }
 
+  #registrationEvent(event: RegistrationEvent): void {
+    const o = event.outcome;
+    if (event.type === 'failed') {
+      this.#error(`registration${event.refresh ? ' refresh' : ''} failed: ${o.status === 0 ? '' : `${o.status} `}${o.reason ?? ''}`.trimEnd());
+      return;
+    }
+    const fields = { aor: this.#aor, registrar: this.#registrar };
+    if (event.type === 'registered') {
+      this.#out(this.#json
+        ? JSON.stringify({ event: 'registered', ...fields, expires: o.expires, ...(event.refresh ? { refresh: true } : {}) })
+        : `registered ${this.#aor} at ${this.#registrar} for ${o.expires} s${event.refresh ? ' (refresh)' : ''}`);
+    } else {
+      this.#out(this.#json ? JSON.stringify({ event: 'unregistered', ...fields }) : `unregistered ${this.#aor} at ${this.#registrar}`);
+    }
+  }
+
   #notify(event: PhoneEvent, call: Call): void {
     for (const waiter of [...this.#waiters]) waiter(event, call);
   }
@@ -383,7 +448,11 @@ export async function phone(args: string[]): Promise<number> {
   }
   let ua: UserAgent;
   try {
-    ua = await UserAgent.create({ uri: flags.uri, listeners: flags.listeners });
+    ua = await UserAgent.create({
+      uri: flags.uri,
+      listeners: flags.listeners,
+      ...(flags.credentials === undefined ? {} : { credentials: flags.credentials }),
+    });
   } catch (e) {
     process.stderr.write(`hookflash phone: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -54,6 +54,13 @@ export interface EndpointRequestOptions {
   target?: Target;
   /** Each provisional response (1xx) of the attempt that is under way. */
   onProvisional?(response: SipResponse): void;
+  /**
+   * For an INVITE, each 2xx the client transaction passes up (RFC 6026 §7.2, until Timer M): the
+   * first one (the result, told here first), its retransmissions, and the 2xx of other forks with
+   * their own To tags, which the caller MUST acknowledge with `ack()` and may end with a BYE
+   * (RFC 3261 §13.2.2.4). A retransmission of a 2xx already ACKed gets that ACK again as well.
+   */
+  on2xx?(response: SipResponse): void;
 }
 
 /** Options of `SipEndpoint.ack`. */
@@ -231,6 +238,7 @@ export class SipEndpoint {
       request,
       logger: this.logger,
       onProvisional: options.onProvisional?.bind(options),
+      on2xx: options.on2xx?.bind(options),
       resendAck: (sent) => this.resendAck(sent),
     });
     const tx = this.transactions.sendRequest(request, target, { listener: outgoing });

@@ -9,3 +9,6 @@ export { Call, type CallOptions } from './call/call.js';
 export { TypedEvents } from './call/events.js';
 export { holdEvents, type HoldEvent, type HoldSnapshot } from './call/hold.js';
 export type { CallState, CallDirection, CallEndReason, CallEvents, Outcome } from './call/types.js';
+export { requestWithAuth, MAX_AUTH_RETRIES, type AuthRetryOptions } from './auth-retry.js';
+export { MIN_SESSION_EXPIRES, type SessionTimerOptions, type SessionTimerAgreement } from './call/session-timer.js';
+export type { InfoEvent } from './call/info.js';

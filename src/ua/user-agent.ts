@@ -13,7 +13,9 @@ import { contactOf, DialogTable, type Dialog } from '../dialog/index.js';
 import { createResponse, isSipUri, parseUri, type SipRequest } from '../message/index.js';
 import { OfferAnswer, OfferAnswerError, SdpError, type Codec, type LocalMediaConfig } from '../sdp/index.js';
 import type { BoundListener, ListenerConfig, Resolver } from '../transport/index.js';
+import type { DigestCredentials } from '../auth/digest-client.js';
 import { Call, type CallHost, type CallOptions } from './call/call.js';
+import { sessionTimerConfig, uasVerdict, type SessionTimerOptions } from './call/session-timer.js';
 import { TypedEvents } from './call/events.js';
 import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
 import type { UasTransaction } from './uas-transaction.js';
@@ -45,6 +47,13 @@ export interface UserAgentOptions {
   clock?: Clock;
   /** RFC 3261 T1, ms (500). */
   t1?: number;
+  /** Session timers (RFC 4028): interval (1800 s), Min-SE (90 s), refresher preference. */
+  sessionTimer?: SessionTimerOptions;
+  /**
+   * Digest credentials (RFC 3261 §22, RFC 7616, RFC 8760) for 401/407 challenges to any request
+   * of our calls: INVITE, re-INVITE, BYE. Without them a challenge ends the request with it.
+   */
+  credentials?: DigestCredentials;
 }
 
 /** The events of a UserAgent and their argument. */
@@ -53,7 +62,11 @@ export interface UserAgentEvents {
   incoming: Call;
 }
 
-const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE'];
+const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO'];
+/** Option tags (Supported, and Require checks): session timers (RFC 4028). */
+const SUPPORTED = ['timer'];
+/** Body types taken (Accept): the endpoint's defaults and the usual INFO bodies (RFC 6086: DTMF relay). */
+const ACCEPT = ['application/sdp', 'multipart/mixed', 'message/sipfrag', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'application/json'];
 /** How long close() waits for the peers to answer its BYEs and CANCELs. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -83,6 +96,8 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       logger,
       t1: options.t1,
       allow: ALLOW,
+      supported: SUPPORTED,
+      accept: ACCEPT,
     });
     try {
       return new UserAgent(endpoint, options, clock, logger);
@@ -116,8 +131,10 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       media,
       identity: `${display}<${options.uri}>`,
       contact: options.contact ?? contactFor(first, uri.scheme === 'sips', user),
-      capabilityHeaders: [['Allow', ALLOW.join(', ')]],
+      capabilityHeaders: [['Allow', ALLOW.join(', ')], ['Supported', SUPPORTED.join(', ')]],
+      sessionTimer: sessionTimerConfig(options.sessionTimer),
       t1: options.t1 ?? 500,
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
       addDialog: (dialog, call) => {
         this.#dialogs.add(dialog);
         this.#byDialog.set(dialog.key, call);
@@ -195,7 +212,10 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         this.#incoming(uas);
         return;
       case 'BYE':
-        // §15.1.2: a BYE that matches no dialog gets 481.
+      case 'UPDATE':
+      case 'INFO':
+        // §15.1.2: a BYE that matches no dialog gets 481; so do UPDATE (RFC 3311 §5.2) and INFO
+        // (RFC 6086 §4.2.2), which exist only in a dialog.
         uas.respond(createResponse(request, 481));
         return;
       default:
@@ -213,6 +233,12 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     if (contactOf(request) === undefined) {
       // §8.1.1.8: an INVITE carries a Contact; without one no dialog can be made.
       uas.respond(createResponse(request, 400, { reason: 'Missing Contact', toTag: uas.toTag }));
+      return;
+    }
+    const timer = uasVerdict(request, this.#host.sessionTimer ?? sessionTimerConfig());
+    if (!timer.ok) {
+      // RFC 4028 §9: a Session-Expires below our Min-SE: 422 with our Min-SE.
+      uas.respond(createResponse(request, 422, { toTag: uas.toTag, headers: timer.headers }));
       return;
     }
     const offerAnswer = new OfferAnswer(this.#host.media);

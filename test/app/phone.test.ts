@@ -172,7 +172,8 @@ test('bad flags exit 2 naming the flag', async (t) => {
     [['--listen', 'udp:127.0.0.1:0'], /--uri is required/],
     [['--uri', 'mailto:alice@example.com'], /bad --uri/],
     [['--uri', 'sip:alice@127.0.0.1', '--listen', 'sctp:127.0.0.1:0'], /bad --listen "sctp:127\.0\.0\.1:0"/],
-    [['--uri', 'sip:alice@127.0.0.1', '--register', 'sip:proxy.example.com'], /--register is not supported yet/],
+    [['--uri', 'sip:alice@127.0.0.1', '--register', 'http://proxy.example.com'], /bad --register/],
+    [['--uri', 'sip:alice@127.0.0.1', '--auth', 'alice'], /--auth is USER:PASSWORD/],
   ] as const) {
     const phone = startPhone(t, [...args]);
     phone.child.stdin.end();

@@ -4,6 +4,8 @@
  * - Outgoing (UAC, §13.2): INVITE with our offer; a 1xx makes it `ringing`; the 2xx creates the
  *   dialog (§12.1.2), is ACKed from it (§13.2.2.4) and makes it `answered`; a non-2xx ends it with
  *   that status. `hangup()` before the answer CANCELs (§9.1), after it sends BYE (§15.1.1).
+ *   Forking (forking.ts, §12.1.2, §13.2.2.4): each fork's 1xx makes an early dialog, `ringing`
+ *   comes once; the first 2xx is the answer, and every other fork's 2xx is ACKed and BYEd.
  * - Incoming (UAS, §13.3): 180 goes out at once; `answer()` sends the 2xx with our answer and the
  *   call is `answered` when its ACK arrives (§13.3.1.4: a BYE when none comes in 64*T1);
  *   `reject()` sends any final non-2xx.
@@ -20,11 +22,16 @@ import { createRequest, createResponse, formatUri, type ExtraHeaders, type SipRe
 import { OfferAnswer, type LocalMediaConfig, type SessionDescription } from '../../sdp/index.js';
 import type { SipEndpoint } from '../endpoint.js';
 import type { UasTransaction } from '../uas-transaction.js';
+import { CallAuth, type DigestCredentials } from './authenticate.js';
 import { createCancel } from './cancel.js';
+import { UacForks } from './forking.js';
 import { TypedEvents } from './events.js';
 import { Hold } from './hold.js';
 import { Reinvites } from './reinvite.js';
 import type { CallDirection, CallEndReason, CallEvents, CallState, Outcome } from './types.js';
+import { receiveInfo } from './info.js';
+import { agreementFromResponse, inviteHeaders, retryAfter422, SessionTimer, sessionTimerConfig, uasVerdict, type SessionTimerAgreement, type SessionTimerConfig } from './session-timer.js';
+import { receiveUpdate, type UpdateHost } from './update.js';
 
 const SDP = 'application/sdp';
 
@@ -57,8 +64,12 @@ export interface CallHost {
   readonly contact: string;
   /** Allow (and any other capability headers) on INVITEs and their 2xx (§20.5). */
   readonly capabilityHeaders: Array<[string, string]>;
+  /** Session timers (RFC 4028); default sessionTimerConfig(). */
+  readonly sessionTimer?: SessionTimerConfig;
   /** RFC 3261 T1, ms. */
   readonly t1: number;
+  /** For 401/407 challenges to the call's requests (RFC 3261 §22.2); without them a challenge ends the request. */
+  readonly credentials?: DigestCredentials;
   /** Files the dialog so that requests in it reach `call` (§12.2.2). */
   addDialog(dialog: Dialog, call: Call): void;
   /** The call is over: its dialog is forgotten; requests in it get 481. */
@@ -81,9 +92,13 @@ export class Call extends TypedEvents<CallEvents> {
 
   readonly #host: CallHost;
   readonly #offerAnswer: OfferAnswer;
+  readonly #auth: CallAuth;
   #state: CallState = 'calling';
   #dialog: Dialog | undefined;
-  #session: { readonly reinvites: Reinvites; readonly hold: Hold } | undefined;
+  #session: { readonly reinvites: Reinvites; readonly hold: Hold; readonly timer: SessionTimer } | undefined;
+  /** RFC 4028: the timer agreed by the INVITE exchange, and whether the peer allows UPDATE. */
+  #timerAgreement: SessionTimerAgreement | undefined;
+  #peerAllowsUpdate = false;
   #endReason: CallEndReason | undefined;
   readonly #established: Promise<Outcome>;
   #settleEstablished!: (outcome: Outcome) => void;
@@ -91,6 +106,8 @@ export class Call extends TypedEvents<CallEvents> {
   #settleEnded!: (reason: CallEndReason) => void;
   // UAC
   #invite: SipRequest | undefined;
+  /** The early dialogs of our INVITE's forks, and the ACK and BYE of every 2xx but the first (forking.ts). */
+  #forks: UacForks | undefined;
   #provisionalSeen = false;
   #cancelling = false;
   #cancelSent = false;
@@ -107,6 +124,7 @@ export class Call extends TypedEvents<CallEvents> {
     this.remoteUri = remoteUri;
     this.onOffer = undefined;
     this.#offerAnswer = offerAnswer ?? new OfferAnswer(host.media);
+    this.#auth = new CallAuth(host.endpoint, host.credentials, () => this.#dialog, host.contact, () => this.#cancelling);
     this.#established = new Promise((resolve) => {
       this.#settleEstablished = resolve;
     });
@@ -129,9 +147,10 @@ export class Call extends TypedEvents<CallEvents> {
       callId,
       cseq: newCSeqNumber(),
       contact: host.contact,
-      headers: [...host.capabilityHeaders, ...extra],
+      headers: [...host.capabilityHeaders, ...inviteHeaders(host.sessionTimer ?? sessionTimerConfig()), ...extra],
       ...(offer === undefined ? {} : { body: offer, contentType: SDP }),
     });
+    call.#forks = new UacForks({ endpoint: host.endpoint, logger: host.logger, invite: () => call.#invite!, media: host.media, offerless: offer === undefined });
     void call.#runInvite(call.#invite);
     return call;
   }
@@ -213,7 +232,11 @@ export class Call extends TypedEvents<CallEvents> {
       sdp = oa.createOffer();
       this.#answerInAck = true;
     }
-    const response = createResponse(uas.request, 200, { toTag: uas.toTag, headers: this.#host.capabilityHeaders, body: sdp, contentType: SDP });
+    // RFC 4028 §9: the 2xx carries the session timer (the UserAgent sent 422 for one too small).
+    const timer = uasVerdict(uas.request, this.#host.sessionTimer ?? sessionTimerConfig());
+    this.#timerAgreement = timer.ok ? timer.agreement : undefined;
+    this.#peerAllowsUpdate = uas.request.allow?.includes('UPDATE') ?? false;
+    const response = createResponse(uas.request, 200, { toTag: uas.toTag, headers: [...this.#host.capabilityHeaders, ...(timer.ok ? timer.headers : [])], body: sdp, contentType: SDP });
     uas.respond(response);
     this.#dialog?.sendingResponse(response);
     // §13.3.1.4: the 2xx is retransmitted (by the endpoint) for 64*T1; with no ACK by then, the
@@ -281,7 +304,7 @@ export class Call extends TypedEvents<CallEvents> {
     const host = this.#host;
     let response: SipResponse;
     try {
-      response = await host.endpoint.request(invite, { onProvisional: (r) => this.#provisional(r) });
+      response = await this.#auth.request(invite, { onProvisional: (r) => this.#provisional(r), on2xx: (r) => this.#forks?.on2xx(r) });
     } catch (err) {
       this.#offerAnswer.rollback();
       const timeout = (err as { code?: unknown } | undefined)?.code === 'ERR_TIMEOUT';
@@ -294,13 +317,23 @@ export class Call extends TypedEvents<CallEvents> {
       await this.#uacAnswered(invite, response);
       return;
     }
+    // RFC 4028 §7.4: a 422 is retried once with the larger Min-SE it gives (same offer, next CSeq).
+    const retry = status === 422 && !this.#cancelling ? retryAfter422(invite, response, host.sessionTimer ?? sessionTimerConfig()) : undefined;
+    if (retry !== undefined) {
+      this.#invite = retry;
+      await this.#runInvite(retry);
+      return;
+    }
     this.#offerAnswer.rollback();
+    this.#forks?.failed(response);
     const cancelled = this.#cancelling && status === 487;
     this.#end({ cause: cancelled ? 'cancelled' : 'rejected', status, text: `${status} ${response.reasonPhrase}` });
   }
 
   #provisional(response: SipResponse): void {
     this.#provisionalSeen = true;
+    // §12.1.2: a 1xx with a To tag makes the early dialog of its fork; 'ringing' comes once for all.
+    this.#forks?.provisional(response);
     if (this.#cancelling) {
       this.#sendCancel();
       return;
@@ -325,7 +358,8 @@ export class Call extends TypedEvents<CallEvents> {
   async #uacAnswered(invite: SipRequest, response: SipResponse): Promise<void> {
     const host = this.#host;
     if (this.#state === 'ended') return;
-    const dialog = Dialog.forUac(invite, response);
+    // §13.2.2.4: the first 2xx confirms its fork's dialog; the other forks' early dialogs are dropped.
+    const dialog = this.#forks?.answered(response) ?? Dialog.forUac(invite, response);
     this.#dialog = dialog;
     host.addDialog(dialog, this);
     const oa = this.#offerAnswer;
@@ -355,6 +389,9 @@ export class Call extends TypedEvents<CallEvents> {
       await this.#sendBye({ cause: 'failed', status: 488, text: 'the answer was unusable (RFC 3264 §6)' });
       return;
     }
+    // RFC 4028 §7.2: the 2xx says the session interval and who refreshes.
+    this.#timerAgreement = agreementFromResponse(response);
+    this.#peerAllowsUpdate = response.allow?.includes('UPDATE') ?? false;
     this.#confirm();
   }
 
@@ -417,9 +454,22 @@ export class Call extends TypedEvents<CallEvents> {
           uas.respond(createResponse(request, 491));
           return true;
         }
-        session.reinvites.receive(request, uas);
+        // RFC 4028 §9: a re-INVITE is a session refresh too: 422 when its Session-Expires is too small.
+        const timer = session.timer.answerReinvite(request, () => session.reinvites.receive(request, uas));
+        if (!timer.ok) uas.respond(createResponse(request, 422, { toTag: uas.toTag, headers: timer.headers }));
         return true;
       }
+      case 'UPDATE': {
+        // RFC 3311 §5.2 (update.ts); before the call is up, the peer retries later.
+        const session = this.#session;
+        if (session === undefined) uas.respond(createResponse(request, 491, { toTag: uas.toTag }));
+        else receiveUpdate(request, uas, this.#updateHost(dialog, session));
+        return true;
+      }
+      case 'INFO':
+        // RFC 6086 (info.ts): 200, and the `info` event.
+        this.emit('info', receiveInfo(request, uas));
+        return true;
       default:
         return false;
     }
@@ -438,26 +488,64 @@ export class Call extends TypedEvents<CallEvents> {
     if (dialog === undefined || this.#state === 'ended') return;
     const host = this.#host;
     const reinvites = new Reinvites({
-      endpoint: host.endpoint,
+      endpoint: this.#auth.endpoint,
       dialog,
       offerAnswer: this.#offerAnswer,
       clock: host.clock,
       logger: host.logger,
       // §14.1: the owner of the Call-ID is the UA that generated it: the one that sent the INVITE.
       ownsCallId: this.direction === 'outgoing',
-      capabilityHeaders: host.capabilityHeaders,
+      // RFC 4028: every re-INVITE of ours, and our 2xx to the peer's, carries the session timer.
+      get capabilityHeaders() {
+        return [...host.capabilityHeaders, ...(timer?.reinviteHeaders() ?? [])];
+      },
       t1: host.t1,
       judgeOffer: (offer) => this.onOffer?.(offer),
       settled: () => this.#session?.hold.settled(),
       dialogLost: (status, reason) => this.#end({ cause: 'failed', status, text: `the dialog is gone: ${status} ${reason} (RFC 3261 §12.2.1.2)` }),
     });
     const hold = new Hold(this.#offerAnswer, reinvites, (event) => this.emit(event, {}));
-    this.#session = { reinvites, hold };
+    const timer: SessionTimer | undefined = this.#sessionTimer(dialog, reinvites, hold);
+    this.#session = { reinvites, hold, timer };
     this.#state = 'answered';
     this.emit('answered', { remoteDescription: this.#offerAnswer.remoteDescription });
     this.#settleEstablished({ ok: true });
     // An initial offer may already hold (a call placed on hold from the start).
     hold.settled();
+  }
+
+  /** RFC 4028 (session-timer.ts): the call's session timer, started with what the INVITE agreed. */
+  #sessionTimer(dialog: Dialog, reinvites: Reinvites, hold: Hold): SessionTimer {
+    const host = this.#host;
+    const timer = new SessionTimer({
+      clock: host.clock,
+      logger: host.logger,
+      endpoint: this.#auth.endpoint,
+      dialog,
+      config: host.sessionTimer ?? sessionTimerConfig(),
+      capabilityHeaders: host.capabilityHeaders,
+      peerAllowsUpdate: this.#peerAllowsUpdate,
+      reinvite: () => reinvites.offer({}),
+      expired: () => void this.#sendBye({ cause: 'session-expired', text: 'no session refresh in time (RFC 4028 §10)' }),
+      dialogLost: (status, reason) => this.#end({ cause: 'failed', status, text: `the dialog is gone: ${status} ${reason} (RFC 3261 §12.2.1.2)` }),
+    });
+    timer.start(this.#timerAgreement);
+    return timer;
+  }
+
+  /** What update.ts needs to answer an UPDATE. */
+  #updateHost(dialog: Dialog, session: { readonly hold: Hold; readonly timer: SessionTimer }): UpdateHost {
+    return {
+      dialog,
+      offerAnswer: this.#offerAnswer,
+      logger: this.#host.logger,
+      capabilityHeaders: this.#host.capabilityHeaders,
+      sessionTimer: this.#host.sessionTimer ?? sessionTimerConfig(),
+      agreement: session.timer.agreement,
+      judgeOffer: (offer) => this.onOffer?.(offer),
+      settled: () => session.hold.settled(),
+      refreshed: (agreement) => session.timer.refreshed(agreement),
+    };
   }
 
   #withSession(action: (session: { reinvites: Reinvites; hold: Hold }) => Promise<Outcome>): Promise<Outcome> {
@@ -477,7 +565,7 @@ export class Call extends TypedEvents<CallEvents> {
     const bye = dialog.createRequest('BYE');
     this.#end(reason);
     try {
-      const response = await this.#host.endpoint.request(bye);
+      const response = await this.#auth.request(bye);
       return response.status >= 200 && response.status < 300 ? { ok: true } : { ok: false, status: response.status, reason: response.reasonPhrase };
     } catch (err) {
       return { ok: false, status: 408, reason: err instanceof Error ? err.message : String(err) };
@@ -491,7 +579,9 @@ export class Call extends TypedEvents<CallEvents> {
     if (this.#ackTimer !== undefined) this.#host.clock.clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     this.#session?.reinvites.close();
+    this.#session?.timer.close();
     this.#dialog?.terminate();
+    this.#forks?.close();
     this.#host.callEnded(this, this.#dialog);
     this.#settleEstablished({ ok: false, status: reason.status ?? 487, reason: reason.text });
     this.#settleEnded(reason);

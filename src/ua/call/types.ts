@@ -3,6 +3,7 @@
  * its events. Kept apart from call.ts so that hold.ts and reinvite.ts use them without importing Call.
  */
 import type { SessionDescription } from '../../sdp/index.js';
+import type { InfoEvent } from './info.js';
 
 /** Where a call stands: the UAC's INVITE (or the UAS's) is pending, a 1xx came, it is set up, it is over. */
 export type CallState = 'calling' | 'ringing' | 'answered' | 'ended';
@@ -16,10 +17,11 @@ export type CallDirection = 'outgoing' | 'incoming';
  * - `cancelled`: our CANCEL (UAC, §9.1) or the peer's (UAS, §9.2) ended it before the answer;
  * - `rejected`: a final non-2xx to the INVITE, ours or the peer's (`status` says which);
  * - `failed`: a timeout, a transport failure, a 481 in the dialog, no ACK for our 2xx (§13.3.1.4);
+ * - `session-expired`: no session refresh came in time (RFC 4028 §10): we sent BYE;
  * - `closed`: the UserAgent was closed.
  */
 export interface CallEndReason {
-  readonly cause: 'local-bye' | 'remote-bye' | 'cancelled' | 'rejected' | 'failed' | 'closed';
+  readonly cause: 'local-bye' | 'remote-bye' | 'cancelled' | 'rejected' | 'failed' | 'session-expired' | 'closed';
   /** The SIP status behind it, when there is one (486, 487, 408...). */
   readonly status?: number;
   /** Words for a log. */
@@ -46,5 +48,7 @@ export interface CallEvents {
   'remote-held': Record<string, never>;
   /** The peer's offer receives again. */
   'remote-resumed': Record<string, never>;
+  /** An INFO arrived in the dialog (RFC 6086) and was answered 200. */
+  info: InfoEvent;
   ended: { reason: CallEndReason };
 }
