@@ -1,14 +1,17 @@
 /**
  * Session timers (RFC 4028) between two UserAgents over TCP on loopback, each on a FakeClock of
  * its own: the negotiation in the INVITE and its 2xx (§7, §9), the refresh at half the interval
- * (§10), the BYE when no refresh comes (§10), and the 422 retry with the larger Min-SE (§7.4).
+ * (§10), the BYE when no refresh comes (§10), and the 422 retry with the larger Min-SE (§7.4);
+ * every 2xx to a re-INVITE, either way, is a refresh that restarts the timer with what it grants.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { FakeClock } from '../../src/core/clock.js';
 import { parseMessage, type SipRequest, type SipResponse } from '../../src/message/index.js';
 import { PCMU } from '../../src/sdp/index.js';
 import { StaticResolver } from '../../src/transport/static-resolver.js';
+import type { MessageInEvent } from '../../src/transport/trace.js';
 import { UserAgent, type Call, type SessionTimerOptions } from '../../src/ua/index.js';
 import { assertSocketsBack, MessageCapture, openSockets } from '../helpers/endpoints.js';
 
@@ -165,4 +168,89 @@ test('422 Session Interval Too Small: the caller retries at once with the Min-SE
   assert.deepEqual(ladder(p, a.id), ['INVITE', '422', 'ACK', 'INVITE', '180', '200', 'ACK']);
   await a.hangup();
   await b.ended;
+});
+
+test('our hold re-INVITE is a session refresh: the non-refresher\'s expiry restarts, no BYE at the old one (RFC 4028 §10)', async (t) => {
+  // Bob is to refresh; only Alice's clock moves, so Bob never does.
+  const p = await pair(t, { alice: { expires: 120, refresher: 'remote' } });
+  const { a, b } = await establish(p);
+  p.aliceClock.advance(50_000);
+  assert.deepEqual(await a.hold(), { ok: true });
+  const reinvite = received(p, a.id).filter((m): m is SipRequest => m.isRequest && m.method === 'INVITE')[1]!;
+  assert.deepEqual([reinvite.sessionExpires?.deltaSeconds, reinvite.sessionExpires?.refresher, reinvite.minSE], [120, 'uas', 90]);
+  const ok = received(p, a.id).find((m): m is SipResponse => !m.isRequest && m.status === 200 && m.cseq.seq === reinvite.cseq.seq)!;
+  assert.deepEqual([ok.sessionExpires?.deltaSeconds, ok.sessionExpires?.refresher], [120, 'uas']);
+
+  // The deadline of the INVITE's 2xx was 88 s; the refresh at 50 s moved it to 138 s.
+  p.aliceClock.advance(38_000);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.state, 'answered');
+  assert.ok(!ladder(p, a.id).includes('BYE'));
+  p.aliceClock.advance(49_999);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(a.state, 'answered');
+  const bEnded = b.ended;
+  p.aliceClock.advance(1);
+  assert.equal(a.endReason?.cause, 'session-expired');
+  assert.equal((await bEnded).cause, 'remote-bye');
+});
+
+test('a refresh re-INVITE\'s 2xx with a smaller Session-Expires sets the interval: the next refresh comes at half of it (RFC 4028 §7.2, §10)', async (t) => {
+  const p = await pair(t, { alice: { expires: 300, refresher: 'local' } });
+  // On the wire to Alice: Bob's 2xx to the INVITE without UPDATE in Allow (so Alice refreshes by
+  // re-INVITE), and his 2xx to the refresh granting 120 s instead of 300.
+  let inviteOks = 0;
+  const rewrite = (m: unknown): void => {
+    const message = (m as MessageInEvent).message;
+    if (message.isRequest || message.status !== 200 || message.cseq.method !== 'INVITE') return;
+    inviteOks++;
+    if (inviteOks === 1) message.set('Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO');
+    else if (inviteOks === 2) message.set('Session-Expires', '120;refresher=uac');
+  };
+  subscribe('hookflash:message:in', rewrite);
+  t.after(() => unsubscribe('hookflash:message:in', rewrite));
+  const { a, b } = await establish(p);
+  const invites = (): SipRequest[] => received(p, a.id).filter((m): m is SipRequest => m.isRequest && m.method === 'INVITE');
+  const acks = (): number => ladder(p, a.id).filter((l) => l === 'ACK').length;
+
+  p.aliceClock.advance(150_000);
+  await until(() => acks() === 2, 'the ACK of the refresh re-INVITE\'s 2xx');
+  assert.equal(invites().length, 2);
+  assert.deepEqual([invites()[1]!.sessionExpires?.deltaSeconds, invites()[1]!.sessionExpires?.refresher], [300, 'uac']);
+  assert.ok(!ladder(p, a.id).includes('UPDATE'));
+
+  // The next refresh at 60 s (half of 120), not 150 s.
+  p.aliceClock.advance(59_999);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(invites().length, 2);
+  p.aliceClock.advance(1);
+  await until(() => acks() === 3, 'the second refresh');
+  assert.deepEqual([invites()[2]!.sessionExpires?.deltaSeconds, invites()[2]!.sessionExpires?.refresher], [120, 'uac']);
+  assert.deepEqual([a.state, b.state], ['answered', 'answered']);
+  await a.hangup();
+  assert.equal((await b.ended).cause, 'remote-bye');
+});
+
+test('the peer\'s re-INVITE is a session refresh: our 2xx carries the timer and our expiry restarts (RFC 4028 §9, §10)', async (t) => {
+  // Alice is to refresh; only Bob's clock moves, so Alice never does, and Bob would BYE at 88 s.
+  const p = await pair(t, { alice: { expires: 120, refresher: 'local' } });
+  const { a, b } = await establish(p);
+  p.bobClock.advance(50_000);
+  assert.deepEqual(await a.hold(), { ok: true });
+  const reinvite = received(p, a.id).filter((m): m is SipRequest => m.isRequest && m.method === 'INVITE')[1]!;
+  assert.deepEqual([reinvite.sessionExpires?.deltaSeconds, reinvite.sessionExpires?.refresher], [120, 'uac']);
+  const ok = received(p, a.id).find((m): m is SipResponse => !m.isRequest && m.status === 200 && m.cseq.seq === reinvite.cseq.seq)!;
+  assert.deepEqual([ok.sessionExpires?.deltaSeconds, ok.sessionExpires?.refresher], [120, 'uac']);
+  assert.ok(ok.require.includes('timer'));
+
+  p.bobClock.advance(38_000);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(b.state, 'answered');
+  p.bobClock.advance(49_999);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(b.state, 'answered');
+  const aEnded = a.ended;
+  p.bobClock.advance(1);
+  assert.equal(b.endReason?.cause, 'session-expired');
+  assert.equal((await aEnded).cause, 'remote-bye');
 });

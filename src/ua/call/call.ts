@@ -454,9 +454,8 @@ export class Call extends TypedEvents<CallEvents> {
           uas.respond(createResponse(request, 491));
           return true;
         }
-        // RFC 4028 §9: a re-INVITE is a session refresh too: 422 when its Session-Expires is too small.
-        const timer = session.timer.answerReinvite(request, () => session.reinvites.receive(request, uas));
-        if (!timer.ok) uas.respond(createResponse(request, 422, { toTag: uas.toTag, headers: timer.headers }));
+        // RFC 3261 §14.2; a session refresh too (RFC 4028 §9, §10: reinvite.ts asks the timer).
+        session.reinvites.receive(request, uas);
         return true;
       }
       case 'UPDATE': {
@@ -495,17 +494,19 @@ export class Call extends TypedEvents<CallEvents> {
       logger: host.logger,
       // §14.1: the owner of the Call-ID is the UA that generated it: the one that sent the INVITE.
       ownsCallId: this.direction === 'outgoing',
-      // RFC 4028: every re-INVITE of ours, and our 2xx to the peer's, carries the session timer.
-      get capabilityHeaders() {
-        return [...host.capabilityHeaders, ...(timer?.reinviteHeaders() ?? [])];
-      },
+      capabilityHeaders: host.capabilityHeaders,
       t1: host.t1,
       judgeOffer: (offer) => this.onOffer?.(offer),
       settled: () => this.#session?.hold.settled(),
       dialogLost: (status, reason) => this.#end({ cause: 'failed', status, text: `the dialog is gone: ${status} ${reason} (RFC 3261 §12.2.1.2)` }),
+      // RFC 4028: every re-INVITE of ours, and our 2xx to the peer's, carries the session timer;
+      // each 2xx either way is a session refresh (§10).
+      sessionTimerHeaders: () => timer.reinviteHeaders(),
+      sessionTimerAnswer: (request) => timer.verdict(request),
+      onSessionRefreshed: (response, role) => timer.refreshedBy(response, role),
     });
     const hold = new Hold(this.#offerAnswer, reinvites, (event) => this.emit(event, {}));
-    const timer: SessionTimer | undefined = this.#sessionTimer(dialog, reinvites, hold);
+    const timer = this.#sessionTimer(dialog, reinvites);
     this.#session = { reinvites, hold, timer };
     this.#state = 'answered';
     this.emit('answered', { remoteDescription: this.#offerAnswer.remoteDescription });
@@ -515,7 +516,7 @@ export class Call extends TypedEvents<CallEvents> {
   }
 
   /** RFC 4028 (session-timer.ts): the call's session timer, started with what the INVITE agreed. */
-  #sessionTimer(dialog: Dialog, reinvites: Reinvites, hold: Hold): SessionTimer {
+  #sessionTimer(dialog: Dialog, reinvites: Reinvites): SessionTimer {
     const host = this.#host;
     const timer = new SessionTimer({
       clock: host.clock,

@@ -44,7 +44,24 @@ export interface ReinviteHost {
   settled(): void;
   /** A response to our re-INVITE ended the dialog (481, 408: RFC 3261 §12.2.1.2). */
   dialogLost(status: number, reason: string): void;
+  /** RFC 4028 §7.4: the session timer headers (Session-Expires, Min-SE) of a re-INVITE of ours. */
+  sessionTimerHeaders(): Array<[string, string]>;
+  /**
+   * RFC 4028 §9: the peer's re-INVITE is a session refresh too: a 422 (with Min-SE) when its
+   * Session-Expires is too small, else the session timer headers of our 2xx.
+   */
+  sessionTimerAnswer(request: SipRequest): SessionTimerAnswer;
+  /**
+   * RFC 4028 §10: a re-INVITE was answered 2xx, a successful session refresh: the 2xx we
+   * received for ours (`uac`), or the one we sent for the peer's (`uas`).
+   */
+  onSessionRefreshed(response: SipResponse, role: 'uac' | 'uas'): void;
 }
+
+/** The session timer's say on the peer's re-INVITE (RFC 4028 §9). */
+export type SessionTimerAnswer =
+  | { readonly ok: false; readonly status: number; readonly headers: Array<[string, string]> }
+  | { readonly ok: true; readonly headers: Array<[string, string]> };
 
 interface Job {
   readonly options: CreateOfferOptions;
@@ -128,7 +145,7 @@ export class Reinvites {
       while (this.#inbound !== undefined && !this.#closed) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
       if (this.#closed || host.dialog.state === 'terminated') return ended();
       const sdp = oa.createOffer(options);
-      const request = host.dialog.createRequest('INVITE', { body: sdp, contentType: SDP, headers: host.capabilityHeaders });
+      const request = host.dialog.createRequest('INVITE', { body: sdp, contentType: SDP, headers: [...host.capabilityHeaders, ...host.sessionTimerHeaders()] });
       let response: SipResponse;
       try {
         response = await host.endpoint.request(request);
@@ -166,6 +183,9 @@ export class Reinvites {
       oa.rollback();
       outcome = ended();
     } else {
+      // RFC 4028 §10: any 2xx to a re-INVITE is a successful session refresh (even one whose
+      // answer we cannot take: the peer has refreshed the session all the same).
+      host.onSessionRefreshed(response, 'uac');
       try {
         oa.setRemoteAnswer(response.bodyText);
       } catch (err) {
@@ -208,6 +228,12 @@ export class Reinvites {
   receive(request: SipRequest, uas: UasTransaction): void {
     const host = this.#host;
     const oa = host.offerAnswer;
+    // RFC 4028 §9: "If the value is less than the Min-SE, the UAS MUST reject it with a 422".
+    const timer = host.sessionTimerAnswer(request);
+    if (!timer.ok) {
+      this.#respond(uas, timer.status, undefined, timer.headers);
+      return;
+    }
     if (request.body.length === 0) {
       // RFC 3264 §2 / RFC 3261 §14.2: no offer in the re-INVITE: ours goes in the 2xx.
       if (oa.isPending) {
@@ -215,7 +241,7 @@ export class Reinvites {
         return;
       }
       const offer = oa.createOffer();
-      this.#respond(uas, 200, offer);
+      this.#refreshed(this.#respond(uas, 200, offer, timer.headers));
       this.#inboundStarted(request.cseq.seq, true);
       return;
     }
@@ -235,9 +261,14 @@ export class Reinvites {
       this.#respond(uas, status);
       return;
     }
-    this.#respond(uas, 200, oa.createAnswer());
+    this.#refreshed(this.#respond(uas, 200, oa.createAnswer(), timer.headers));
     this.#inboundStarted(request.cseq.seq, false);
     host.settled();
+  }
+
+  /** RFC 4028 §10: our 2xx to the peer's re-INVITE refreshed the session. */
+  #refreshed(response: SipResponse): void {
+    if (!this.#closed) this.#host.onSessionRefreshed(response, 'uas');
   }
 
   /** The ACK of a re-INVITE we answered: for an offerless one, it carries the answer (RFC 3264 §2). */
@@ -279,15 +310,17 @@ export class Reinvites {
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
-  #respond(uas: UasTransaction, status: number, sdp?: string): void {
+  /** Sends a final response; a 2xx carries our capability headers, and `headers` go on any. */
+  #respond(uas: UasTransaction, status: number, sdp?: string, headers: Array<[string, string]> = []): SipResponse {
     const host = this.#host;
     const response = createResponse(uas.request, status, {
       toTag: uas.toTag,
-      headers: status >= 200 && status < 300 ? host.capabilityHeaders : [],
+      headers: status >= 200 && status < 300 ? [...host.capabilityHeaders, ...headers] : headers,
       ...(sdp === undefined ? {} : { body: sdp, contentType: SDP }),
     });
     uas.respond(response);
     host.dialog.sendingResponse(response);
+    return response;
   }
 }
 

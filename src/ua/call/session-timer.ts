@@ -95,12 +95,15 @@ export function retryAfter422(invite: SipRequest, response: SipResponse, config:
   return retry;
 }
 
-/** §7.2: the timer a 2xx to our INVITE (or re-INVITE, UPDATE) sets; undefined when it has none. */
-export function agreementFromResponse(response: SipResponse): SessionTimerAgreement | undefined {
+/**
+ * §7.2: the timer a 2xx to an INVITE (or re-INVITE, UPDATE) sets; undefined when it has none.
+ * `role`: ours in that transaction: `uac` for a 2xx we received, `uas` for one we sent.
+ */
+export function agreementFromResponse(response: SipResponse, role: 'uac' | 'uas' = 'uac'): SessionTimerAgreement | undefined {
   const se = response.sessionExpires;
   if (se === undefined) return undefined;
   // §7.2: the UAS always names the refresher; a 2xx without one is read as the UAC refreshing.
-  return { interval: se.deltaSeconds, weRefresh: (se.refresher ?? 'uac') === 'uac' };
+  return { interval: se.deltaSeconds, weRefresh: (se.refresher ?? 'uac') === role };
 }
 
 /** The UAS's verdict on a request (§9): a 422, or the headers of the 2xx and the timer they set. */
@@ -158,9 +161,6 @@ export class SessionTimer {
   #refreshTimer: TimerHandle | undefined;
   #expiryTimer: TimerHandle | undefined;
   #closed = false;
-  /** While a re-INVITE of the peer is being answered: our verdict on it. */
-  #answering: UasVerdict | undefined;
-  #answered = false;
 
   constructor(host: SessionTimerHost) {
     this.#host = host;
@@ -195,35 +195,26 @@ export class SessionTimer {
     }, ms - margin);
   }
 
-  /** Headers for a re-INVITE of ours, or for our 2xx to the peer's while it is being answered. */
+  /** RFC 4028 §7.4: Session-Expires and Min-SE for a re-INVITE of ours (the timer in force, if any). */
   reinviteHeaders(): Array<[string, string]> {
-    const answering = this.#answering;
-    if (answering !== undefined) {
-      // Read by the re-INVITE machinery for a 2xx only: the refresh is accepted.
-      this.#answered = true;
-      return answering.ok ? answering.headers : [];
-    }
     const a = this.#agreement;
     const config = this.#host.config;
     return requestHeaders(config, a?.interval ?? config.expires, a === undefined ? undefined : a.weRefresh ? 'uac' : 'uas');
   }
 
+  /** RFC 4028 §9: our verdict on the peer's re-INVITE: a 422, or the headers of our 2xx. */
+  verdict(request: SipRequest): UasVerdict {
+    return uasVerdict(request, this.#host.config, this.#agreement);
+  }
+
   /**
-   * A re-INVITE of the peer is about to be answered. Returns the 422 to send instead, if the
-   * Session-Expires is too small; else `answer()` runs and the timer restarts when it sent a 2xx.
+   * RFC 4028 §10: a session refresh succeeded: a 2xx to a re-INVITE or UPDATE, received for ours
+   * (`uac`) or sent for the peer's (`uas`). The timer restarts with the interval and refresher
+   * of that 2xx (§7.2); a 2xx without Session-Expires turns the timer off for the session.
    */
-  answerReinvite(request: SipRequest, answer: () => void): UasVerdict {
-    const verdict = uasVerdict(request, this.#host.config, this.#agreement);
-    if (!verdict.ok) return verdict;
-    this.#answering = verdict;
-    this.#answered = false;
-    try {
-      answer();
-    } finally {
-      this.#answering = undefined;
-    }
-    if (this.#answered) this.start(verdict.agreement);
-    return verdict;
+  refreshedBy(response: SipResponse, role: 'uac' | 'uas'): void {
+    if (this.#closed) return;
+    this.start(agreementFromResponse(response, role));
   }
 
   /** A refresh we accepted by other means (an UPDATE answered 2xx). */
@@ -250,11 +241,10 @@ export class SessionTimer {
     const agreement = this.#agreement;
     if (this.#closed || agreement === undefined) return;
     if (!host.peerAllowsUpdate) {
+      // A 2xx restarts the timer through refreshedBy() (reinvite.ts), with the interval it grants.
       const outcome = await host.reinvite();
       if (this.#closed) return;
-      // The refresh re-INVITE's 2xx is not seen here: the interval agreed stays in force.
-      if (outcome.ok) this.start(agreement);
-      else host.logger.info({ outcome }, 'session refresh re-INVITE failed (RFC 4028 §10)');
+      if (!outcome.ok) host.logger.info({ outcome }, 'session refresh re-INVITE failed (RFC 4028 §10)');
       return;
     }
     let minSE = host.config.minSE;
@@ -278,8 +268,8 @@ export class SessionTimer {
       const status = response.status;
       if (status >= 200 && status < 300) {
         // §7.2: the 2xx says the interval and the refresher from now on; without Session-Expires
-        // the peer no longer runs a timer, and we keep refreshing ours.
-        this.start(agreementFromResponse(response) ?? agreement);
+        // "the session timer can be 'turned-off' in mid dialog".
+        this.refreshedBy(response, 'uac');
         return;
       }
       if (status === 481 || status === 408) {
