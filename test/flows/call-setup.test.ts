@@ -261,3 +261,17 @@ test('no ACK for our 2xx within 64*T1: the callee ends the call with a BYE (RFC 
   await until(() => byes.length === 1, 'the BYE');
   assert.equal(byes[0], invite.callId);
 });
+
+test('the callee sends 183 Session Progress before answering; the caller sees each provisional (RFC 3261 §13.3.1.1)', { skip }, async (t) => {
+  const { alice, bob, capture } = await pair(t);
+  bob.on('incoming', (call) => {
+    call.progress(183);
+    assert.throws(() => call.progress(200), /101 to 199/);
+    void call.answer();
+  });
+  const a = alice.call('sips:bob@biloxi.example.com');
+  assert.deepEqual(await a.established, { ok: true });
+  await a.hangup();
+  const ladder = capture.ladder((c) => c.callId === a.id).filter((l) => l !== '100');
+  assert.deepEqual(ladder, ['INVITE', '180', '183', '200', 'ACK', 'BYE', '200']);
+});

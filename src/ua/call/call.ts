@@ -249,6 +249,25 @@ export class Call extends TypedEvents<CallEvents> {
   }
 
   /**
+   * Sends another provisional response to an incoming call that is ringing: 183 Session Progress
+   * by default, or 181/182/199 and the like (RFC 3261 §13.3.1.1, §21.1). No SDP rides on it: early
+   * media needs reliable provisionals (RFC 3262), which this UA does not offer. Throws SipError
+   * ERR_INVALID_STATE unless the call is incoming and ringing.
+   */
+  progress(status = 183): void {
+    const uas = this.#uas;
+    if (this.direction !== 'incoming' || this.#state !== 'ringing' || uas === undefined || uas.answered) {
+      throw new SipError('ERR_INVALID_STATE', `progress() needs a ringing incoming call, not ${this.direction} ${this.#state}`);
+    }
+    if (!Number.isInteger(status) || status < 101 || status > 199) {
+      throw new SipError('ERR_INVALID_ARGUMENT', `progress() takes a provisional status from 101 to 199, not ${status}`);
+    }
+    const response = createResponse(uas.request, status, { toTag: uas.toTag });
+    uas.respond(response);
+    this.#dialog?.sendingResponse(response);
+  }
+
+  /**
    * Refuses an incoming call with a final non-2xx (default 486 Busy Here, §21.4.24; 603 Decline
    * for "no"). Throws SipError ERR_INVALID_STATE unless the call is incoming and ringing.
    */
