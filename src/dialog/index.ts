@@ -6,3 +6,7 @@ export { Dialog, newCSeqNumber, type DialogState, type DialogOptions, type Reque
 export type { DialogRequestOptions, AckOptions } from './in-dialog-request.js';
 export { DialogSet, type DialogSetOptions } from './dialog-set.js';
 export { DialogTable, type ReplacesMatch } from './dialog-table.js';
+export {
+  REFER_EVENT, wantsReferSubscription, ReferNotifier, ReferSubscriber,
+  type ReferNotify, type ReferNotifierOptions, type ReferResult, type ReferSubscriberOptions,
+} from './subscription.js';

@@ -12,3 +12,4 @@ export { DEFAULT_LIMITS, type MessageLimits } from './limits.js';
 export { validateRequest, type ValidationResult } from './validate.js';
 export * from './headers/index.js';
 export type * from './types.js';
+export { formatSipfrag, parseSipfrag, SIPFRAG_TYPE, type SipfragStatus } from './sipfrag.js';

@@ -16,6 +16,7 @@ import type { BoundListener, ListenerConfig, Resolver } from '../transport/index
 import type { DigestCredentials } from '../auth/digest-client.js';
 import { Call, type CallHost, type CallOptions } from './call/call.js';
 import { sessionTimerConfig, uasVerdict, type SessionTimerOptions } from './call/session-timer.js';
+import type { TransferConfig } from './call/transfer.js';
 import { TypedEvents } from './call/events.js';
 import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
 import type { UasTransaction } from './uas-transaction.js';
@@ -54,17 +55,24 @@ export interface UserAgentOptions {
    * of our calls: INVITE, re-INVITE, BYE. Without them a challenge ends the request with it.
    */
   credentials?: DigestCredentials;
+  /** Timings of call transfers (REFER, RFC 5589): NOTIFY wait, BYE wait, subscription interval. */
+  transfer?: TransferConfig;
 }
 
 /** The events of a UserAgent and their argument. */
 export interface UserAgentEvents {
   /** An INVITE arrived and was answered 180: `call.answer()` or `call.reject()`. */
   incoming: Call;
+  /**
+   * Transfer target (RFC 3891): an INVITE with Replaces matched `replaced`; the new `call` was
+   * answered at once (no `incoming`) and `replaced` ended after it.
+   */
+  replaced: { call: Call; replaced: Call };
 }
 
-const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO'];
-/** Option tags (Supported, and Require checks): session timers (RFC 4028). */
-const SUPPORTED = ['timer'];
+const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY'];
+/** Option tags (Supported, and Require checks): session timers (RFC 4028), Refer-Sub (RFC 4488), Replaces (RFC 3891). */
+const SUPPORTED = ['timer', 'norefersub', 'replaces'];
 /** Body types taken (Accept): the endpoint's defaults and the usual INFO bodies (RFC 6086: DTMF relay). */
 const ACCEPT = ['application/sdp', 'multipart/mixed', 'message/sipfrag', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'application/json'];
 /** How long close() waits for the peers to answer its BYEs and CANCELs. */
@@ -81,6 +89,16 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
   readonly #calls = new Set<Call>();
   readonly #host: CallHost;
   #closing: Promise<void> | undefined;
+  /**
+   * The application's say on a REFER in one of our calls (RFC 3515 §2.4.2): return a status
+   * (403 Forbidden, 603 Decline) to refuse it, nothing to accept (202) and carry out the transfer.
+   */
+  onRefer: ((refer: SipRequest, call: Call) => number | undefined) | undefined;
+  /**
+   * The application's say on an INVITE that would replace `replaced` (RFC 3891 §3: the replacing
+   * request must be authorised): a status (403, 603) refuses it, nothing accepts.
+   */
+  onReplaces: ((invite: SipRequest, replaced: Call) => number | undefined) | undefined;
 
   /** Opens the listeners; rejects (with everything closed) when one cannot be opened. */
   static async create(options: UserAgentOptions): Promise<UserAgent> {
@@ -111,6 +129,8 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     super();
     this.endpoint = endpoint;
     this.#logger = logger;
+    this.onRefer = undefined;
+    this.onReplaces = undefined;
     const uri = parseUri(options.uri);
     const user = isSipUri(uri) ? uri.user : undefined;
     const first = endpoint.listeners[0];
@@ -140,6 +160,9 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         this.#byDialog.set(dialog.key, call);
       },
       callEnded: (call, dialog) => this.#forget(call, dialog),
+      startCall: (target, callOptions) => (this.#closing === undefined ? this.call(target, callOptions) : undefined),
+      referPolicy: (refer, call) => this.onRefer?.(refer, call),
+      ...(options.transfer === undefined ? {} : { transfer: options.transfer }),
     };
     endpoint.onRequest((request, uas) => this.#receive(request, uas));
     endpoint.onCancel((uas) => this.#byInvite.get(uas)?.cancelled());
@@ -241,6 +264,8 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       uas.respond(createResponse(request, 422, { toTag: uas.toTag, headers: timer.headers }));
       return;
     }
+    const replaced = this.#replacedCall(request, uas);
+    if (replaced === null) return;
     const offerAnswer = new OfferAnswer(this.#host.media);
     if (request.body.length > 0) {
       try {
@@ -256,7 +281,36 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     const call = Call.incoming(this.#host, uas, offerAnswer);
     this.#calls.add(call);
     this.#byInvite.set(uas, call);
-    this.emit('incoming', call);
+    if (replaced === undefined) {
+      this.emit('incoming', call);
+      return;
+    }
+    void replaced.replacedBy(call).then((outcome) => {
+      if (outcome.ok) this.emit('replaced', { call, replaced });
+    });
+  }
+
+  /**
+   * RFC 3891 §3: the call an INVITE's Replaces names: undefined without Replaces; null when the
+   * INVITE was answered here (400 for a bad header, 481/486/603 from the match, the application's refusal).
+   */
+  #replacedCall(request: SipRequest, uas: UasTransaction): Call | undefined | null {
+    if (!request.has('replaces')) return undefined;
+    let status: number;
+    try {
+      const value = request.replaces;
+      const match = value === undefined ? { status: 400 } : this.#dialogs.matchReplaces(value);
+      if ('dialog' in match) {
+        const call = this.#byDialog.get(match.dialog.key);
+        const refused = call === undefined ? 481 : this.onReplaces?.(request, call);
+        if (call !== undefined && refused === undefined) return call;
+        status = refused ?? 481;
+      } else status = match.status;
+    } catch {
+      status = 400;
+    }
+    uas.respond(createResponse(request, status, { toTag: uas.toTag }));
+    return null;
   }
 
   #forget(call: Call, dialog: Dialog | undefined): void {

@@ -17,8 +17,8 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import { newCallId } from '../../core/ids.js';
 import { SipError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Dialog, newCSeqNumber } from '../../dialog/index.js';
-import { createRequest, createResponse, formatUri, type ExtraHeaders, type SipRequest, type SipResponse } from '../../message/index.js';
+import { Dialog, newCSeqNumber, wantsReferSubscription, type ReferSubscriber } from '../../dialog/index.js';
+import { createRequest, createResponse, formatUri, type ExtraHeaders, type NameAddr, type SipRequest, type SipResponse } from '../../message/index.js';
 import { OfferAnswer, type LocalMediaConfig, type SessionDescription } from '../../sdp/index.js';
 import type { SipEndpoint } from '../endpoint.js';
 import type { UasTransaction } from '../uas-transaction.js';
@@ -32,6 +32,8 @@ import type { CallDirection, CallEndReason, CallEvents, CallState, Outcome } fro
 import { receiveInfo } from './info.js';
 import { agreementFromResponse, inviteHeaders, retryAfter422, SessionTimer, sessionTimerConfig, uasVerdict, type SessionTimerAgreement, type SessionTimerConfig } from './session-timer.js';
 import { receiveUpdate, type UpdateHost } from './update.js';
+import { referTarget, runTransferee, runTransferor, type TransferConfig } from './transfer.js';
+import { referToWithReplaces } from './replaces.js';
 
 const SDP = 'application/sdp';
 
@@ -74,6 +76,12 @@ export interface CallHost {
   addDialog(dialog: Dialog, call: Call): void;
   /** The call is over: its dialog is forgotten; requests in it get 481. */
   callEnded(call: Call, dialog: Dialog | undefined): void;
+  /** Transferee (transfer.ts): places the call to a REFER's target; undefined when it cannot. */
+  startCall?(target: string, options: CallOptions): Call | undefined;
+  /** Transferee: the application's say on a REFER: a status (403, 603) refuses it, undefined accepts. */
+  referPolicy?(refer: SipRequest, call: Call): number | undefined;
+  /** Timings of transfers (transfer.ts). */
+  readonly transfer?: TransferConfig;
 }
 
 /** A call (see the module comment). Made by `UserAgent.call` and the UserAgent's `incoming` event. */
@@ -115,6 +123,10 @@ export class Call extends TypedEvents<CallEvents> {
   #uas: UasTransaction | undefined;
   #ackTimer: TimerHandle | undefined;
   #answerInAck = false;
+  /** Transfers (transfer.ts): our REFERs' subscriptions, and what to undo when the call ends. */
+  readonly #referSubs = new Set<ReferSubscriber>();
+  readonly #endCleanups: Array<() => void> = [];
+  #referredBy: NameAddr | undefined;
 
   private constructor(host: CallHost, direction: CallDirection, id: string, remoteUri: string, offerAnswer?: OfferAnswer) {
     super();
@@ -164,6 +176,11 @@ export class Call extends TypedEvents<CallEvents> {
     const call = new Call(host, 'incoming', request.callId, formatUri(request.from.uri), offerAnswer);
     call.#uas = uas;
     call.#state = 'ringing';
+    try {
+      call.#referredBy = request.referredBy;
+    } catch {
+      // RFC 3892: a Referred-By that cannot be read is only information; it is ignored.
+    }
     // §13.3.1.1: "the UAS ... SHOULD send a 180 (Ringing)" while the user is alerted.
     const ringing = createResponse(request, 180, { toTag: uas.toTag });
     uas.respond(ringing);
@@ -195,6 +212,11 @@ export class Call extends TypedEvents<CallEvents> {
   /** The peer's SDP as last agreed. */
   get remoteDescription(): SessionDescription | undefined {
     return this.#offerAnswer.remoteDescription;
+  }
+
+  /** The Referred-By of the peer's INVITE (RFC 3892): who referred the caller to us, if anyone. */
+  get referredBy(): NameAddr | undefined {
+    return this.#referredBy;
   }
 
   /** Why the call ended, once it has. */
@@ -298,6 +320,49 @@ export class Call extends TypedEvents<CallEvents> {
   /** Takes the call off hold: re-INVITE with a=sendrecv (a=recvonly while the peer holds us). */
   resume(): Promise<Outcome> {
     return this.#withSession((s) => s.hold.resume());
+  }
+
+  /**
+   * Blind transfer (RFC 5589 §6) of the peer to `target` (a sip: or sips: URI): REFER with
+   * Refer-To and Referred-By; `transfer-progress` for each NOTIFY's sipfrag. Settles with
+   * {ok: true} once a 2xx sipfrag came (the call is then ended with BYE), or {ok: false} with the
+   * REFER's refusal (403, 405, 501, 603...), the target's failure (486...) or 408 when no final
+   * NOTIFY came in time; on failure the call stays as it was (`resume()` takes it off hold).
+   */
+  transfer(target: string | Call): Promise<Outcome> {
+    const dialog = this.#dialog;
+    if (this.#state !== 'answered' || dialog === undefined) {
+      return Promise.reject(new SipError('ERR_INVALID_STATE', `transfer() needs an answered call, not ${this.#state}`));
+    }
+    let referTo: string;
+    if (typeof target === 'string') referTo = `<${target}>`;
+    else {
+      // RFC 5589 §7: attended transfer: the target is the peer of our other call, whose dialog the
+      // transferee's INVITE replaces (RFC 3891).
+      const other = target.#dialog;
+      if (target === this || target.#state !== 'answered' || other === undefined) {
+        return Promise.reject(new SipError('ERR_INVALID_STATE', 'an attended transfer needs another answered call'));
+      }
+      referTo = referToWithReplaces(target.remoteUri, other.id);
+    }
+    const targetText = typeof target === 'string' ? target : target.remoteUri;
+    return runTransferor({
+      clock: this.#host.clock,
+      dialog,
+      referredBy: this.#host.identity,
+      config: this.#host.transfer,
+      request: (request) => this.#auth.request(request),
+      addSubscriber: (subscriber) => {
+        this.#referSubs.add(subscriber);
+        return () => this.#referSubs.delete(subscriber);
+      },
+      progress: (frag) => this.emit('transfer-progress', { status: frag.status, reason: frag.reason }),
+      hangup: () => this.hangup(),
+    }, referTo).then((outcome) => {
+      if (outcome.ok) this.emit('transferred', { target: targetText, callId: undefined });
+      else this.emit('transfer-failed', { status: outcome.status, reason: outcome.reason });
+      return outcome;
+    });
   }
 
   /**
@@ -488,9 +553,79 @@ export class Call extends TypedEvents<CallEvents> {
         // RFC 6086 (info.ts): 200, and the `info` event.
         this.emit('info', receiveInfo(request, uas));
         return true;
+      case 'REFER':
+        this.#receiveRefer(request, uas);
+        return true;
+      case 'NOTIFY': {
+        // RFC 3515 §2.4.4: a NOTIFY of one of our REFERs' subscriptions; any other is 481 (RFC 6665 §4.1.3).
+        const subscriber = [...this.#referSubs].find((s) => s.matches(request));
+        uas.respond(createResponse(request, subscriber?.receive(request) ?? 481));
+        return true;
+      }
       default:
         return false;
     }
+  }
+
+  /** Transferee (transfer.ts): a REFER in the call: the policy's say, then 202 and the transfer. */
+  #receiveRefer(request: SipRequest, uas: UasTransaction): void {
+    const host = this.#host;
+    const checked = referTarget(request);
+    if ('status' in checked) {
+      uas.respond(createResponse(request, checked.status, { reason: checked.reason }));
+      return;
+    }
+    if (this.#session === undefined || host.startCall === undefined) {
+      // Before the call is up (or with no way to place a call) the REFER cannot be acted on.
+      uas.respond(createResponse(request, this.#session === undefined ? 491 : 501));
+      return;
+    }
+    const refused = host.referPolicy?.(request, this);
+    if (refused !== undefined) {
+      uas.respond(createResponse(request, refused));
+      return;
+    }
+    const startCall = host.startCall.bind(host);
+    // RFC 4488 §4: a REFER with Refer-Sub: false gets its 202 with Refer-Sub: false, and no NOTIFY.
+    uas.respond(createResponse(request, 202, wantsReferSubscription(request) ? {} : { headers: [['Refer-Sub', 'false']] }));
+    void runTransferee({
+      clock: host.clock,
+      logger: host.logger,
+      config: host.transfer,
+      ended: this.#ended,
+      sendNotify: async (notify) => {
+        const dialog = this.#dialog;
+        if (dialog === undefined || dialog.state === 'terminated') return;
+        await this.#auth.request(dialog.createRequest('NOTIFY', { headers: notify.headers, body: notify.body, contentType: notify.contentType }));
+      },
+      hold: () => this.hold(),
+      resume: () => this.resume(),
+      startCall: (target, headers) => {
+        const call = startCall(target, { headers });
+        if (call === undefined) return undefined;
+        return { id: call.id, established: call.established, onRinging: (listener) => call.on('ringing', ({ status }) => listener(status)) };
+      },
+      hangup: () => this.hangup(),
+      onEnd: (cleanup) => {
+        if (this.#state === 'ended') cleanup();
+        else this.#endCleanups.push(cleanup);
+      },
+      transferred: (target, callId) => this.emit('transferred', { target, callId }),
+      failed: (status, reason) => this.emit('transfer-failed', { status, reason }),
+    }, request, checked).catch((err: unknown) => host.logger.error({ err }, 'transfer failed'));
+  }
+
+  /**
+   * @internal Transfer target (RFC 3891 §3): `replacement`, an incoming call whose INVITE's Replaces
+   * named this call, is answered, and only then is this call ended (BYE; CANCEL or a decline
+   * while it is not answered).
+   */
+  async replacedBy(replacement: Call): Promise<Outcome> {
+    const outcome = await replacement.answer().catch((err: unknown): Outcome => ({ ok: false, status: 500, reason: err instanceof Error ? err.message : String(err) }));
+    if (!outcome.ok) return outcome;
+    this.emit('replaced', { callId: replacement.id });
+    await this.hangup().catch(() => undefined);
+    return outcome;
   }
 
   /** @internal The UserAgent closes: the call ends without signalling. */
@@ -602,6 +737,9 @@ export class Call extends TypedEvents<CallEvents> {
     this.#session?.timer.close();
     this.#dialog?.terminate();
     this.#forks?.close();
+    for (const subscriber of [...this.#referSubs]) subscriber.end();
+    this.#referSubs.clear();
+    for (const cleanup of this.#endCleanups.splice(0)) cleanup();
     this.#host.callEnded(this, this.#dialog);
     this.#settleEstablished({ ok: false, status: reason.status ?? 487, reason: reason.text });
     this.#settleEnded(reason);

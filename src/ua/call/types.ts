@@ -51,4 +51,15 @@ export interface CallEvents {
   /** An INFO arrived in the dialog (RFC 6086) and was answered 200. */
   info: InfoEvent;
   ended: { reason: CallEndReason };
+  /** Transferor: a NOTIFY of our REFER reported the target's progress (its sipfrag, RFC 3515 §2.4.5). */
+  'transfer-progress': { status: number; reason: string };
+  /**
+   * The transfer succeeded: as transferor (`callId` undefined) the target answered and we BYE
+   * the call; as transferee the new call (`callId`, in `UserAgent.calls`) is up.
+   */
+  transferred: { target: string; callId: string | undefined };
+  /** The transfer failed (the call is kept: taken off hold by the transferee). */
+  'transfer-failed': { status: number; reason: string };
+  /** Transfer target: an INVITE with Replaces (RFC 3891) named this call; the new call (`callId`) is answered and this one ended. */
+  replaced: { callId: string };
 }

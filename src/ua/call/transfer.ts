@@ -1,0 +1,232 @@
+/**
+ * Call transfer by REFER (RFC 3515, RFC 5589 §6 basic transfer) as one awaitable operation per
+ * role, each with its own small state machine:
+ *
+ * - Transferor (`runTransferor`): REFER in the call's dialog with Refer-To and Referred-By (RFC
+ *   3892, our AOR); a non-2xx is the outcome (403, 405, 501, 603...); after 202 the NOTIFYs'
+ *   sipfrags are reported as progress until a final one: a 2xx means transferred, and the
+ *   transferor ends the original call with BYE (RFC 5589 §6); a failure leaves the call as it
+ *   was (still held, resumable); no final NOTIFY within the bound is a timeout (408).
+ * - Transferee (`runTransferee`): after the 202, NOTIFY 100 Trying, hold the original call, call
+ *   the Refer-To target with the REFER's Referred-By, NOTIFY each provisional and the final
+ *   status; on success wait for the transferor's BYE (ending the call itself if none comes in
+ *   time), on failure take the original call off hold.
+ *
+ * The Call is reached only through the host interfaces here (no import of call.ts: no cycle).
+ */
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { ReferNotifier, ReferSubscriber, wantsReferSubscription, type Dialog, type ReferNotify, type ReferResult } from '../../dialog/index.js';
+import { reasonPhrase } from '../../core/methods.js';
+import { formatNameAddr, formatUri, isSipUri, type SipRequest, type SipResponse, type SipfragStatus } from '../../message/index.js';
+import { replacesFromUriHeaders } from './replaces.js';
+import type { Outcome } from './types.js';
+
+/** Timings of transfers; every field optional. */
+export interface TransferConfig {
+  /** Transferor: how long to wait for the final NOTIFY after the 202, ms (default 64 s). */
+  readonly notifyTimeoutMs?: number;
+  /** Transferee: how long to wait for the transferor's BYE after a successful transfer before ending the call itself, ms (default 32 s). */
+  readonly byeWaitMs?: number;
+  /** Transferee: the implicit subscription's interval, s (default 60). */
+  readonly subscriptionExpires?: number;
+}
+
+const DEFAULT_NOTIFY_TIMEOUT_MS = 64_000;
+const DEFAULT_BYE_WAIT_MS = 32_000;
+
+/** What the transferor's side needs from its Call. */
+export interface TransferorHost {
+  readonly clock: Clock;
+  readonly dialog: Dialog;
+  /** Our identity (a name-addr with our AOR): the Referred-By (RFC 3892 §3). */
+  readonly referredBy: string;
+  readonly config: TransferConfig | undefined;
+  /** Sends a request of the call (with digest retry). */
+  request(request: SipRequest): Promise<SipResponse>;
+  /** Files the subscription so that the dialog's NOTIFYs reach it; the returned function unfiles it. */
+  addSubscriber(subscriber: ReferSubscriber): () => void;
+  progress(frag: SipfragStatus): void;
+  /** Ends the original call with BYE (RFC 5589 §6). */
+  hangup(): Promise<Outcome>;
+}
+
+/** The transferor's side (see the module comment); `referTo` is the Refer-To value, a name-addr. */
+export async function runTransferor(host: TransferorHost, referTo: string): Promise<Outcome> {
+  const refer = host.dialog.createRequest('REFER', {
+    headers: [['Refer-To', referTo], ['Referred-By', host.referredBy]],
+  });
+  let settle!: (result: ReferResult) => void;
+  const done = new Promise<ReferResult>((resolve) => {
+    settle = resolve;
+  });
+  // Filed before the REFER goes: the first NOTIFY may overtake the 202 (RFC 3515 §2.4.4).
+  const subscriber = new ReferSubscriber({
+    id: refer.cseq.seq,
+    clock: host.clock,
+    timeoutMs: host.config?.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS,
+    onProgress: (frag) => host.progress(frag),
+    onDone: settle,
+  });
+  const unfile = host.addSubscriber(subscriber);
+  let response: SipResponse;
+  try {
+    response = await host.request(refer);
+  } catch (err) {
+    subscriber.close();
+    unfile();
+    return { ok: false, status: 408, reason: err instanceof Error ? err.message : String(err) };
+  }
+  if (response.status < 200 || response.status >= 300) {
+    subscriber.close();
+    unfile();
+    return { ok: false, status: response.status, reason: response.reasonPhrase };
+  }
+  if (response.referSub?.value === false) {
+    // RFC 4488 §4: no subscription (we did not ask for that; the 202 is all we learn).
+    subscriber.close();
+    unfile();
+    return { ok: true };
+  }
+  const result = await done;
+  unfile();
+  switch (result.kind) {
+    case 'final': {
+      const { status, reason } = result.frag;
+      if (status >= 200 && status < 300) {
+        await host.hangup();
+        return { ok: true };
+      }
+      return { ok: false, status, reason };
+    }
+    case 'terminated':
+      return { ok: false, status: 487, reason: 'the subscription (or the call) ended without a final status' };
+    case 'timeout':
+      return { ok: false, status: 408, reason: 'no final NOTIFY in time (RFC 3515 §2.4.7)' };
+  }
+}
+
+/** The new call the transferee places to the target, as transfer.ts sees it. */
+export interface TransferCall {
+  readonly id: string;
+  readonly established: Promise<Outcome>;
+  onRinging(listener: (status: number) => void): void;
+}
+
+/** What the transferee's side needs from its Call. */
+export interface TransfereeHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly config: TransferConfig | undefined;
+  /** Settles when the original call has ended. */
+  readonly ended: Promise<unknown>;
+  /** Sends a NOTIFY in the original dialog; settles when answered (or failed). */
+  sendNotify(notify: ReferNotify): Promise<void>;
+  hold(): Promise<Outcome>;
+  resume(): Promise<Outcome>;
+  /** Places the new call; undefined when the user agent cannot (closed). */
+  startCall(target: string, headers: Array<[string, string]>): TransferCall | undefined;
+  hangup(): Promise<Outcome>;
+  /** Files a cleanup run when the original call ends. */
+  onEnd(cleanup: () => void): void;
+  transferred(target: string, callId: string): void;
+  failed(status: number, reason: string): void;
+}
+
+/** What a REFER asks for: the target, and the Replaces its INVITE carries (attended transfer, RFC 5589 §7). */
+export interface ReferTarget {
+  readonly target: string;
+  readonly replaces: string | undefined;
+}
+
+/** The target of a REFER, or a status to refuse it with (RFC 3515 §2.4.2). */
+export function referTarget(refer: SipRequest): ReferTarget | { status: number; reason: string } {
+  let referTo;
+  try {
+    referTo = refer.referTo;
+  } catch {
+    return { status: 400, reason: 'Bad Refer-To' };
+  }
+  if (referTo === undefined) return { status: 400, reason: 'Missing Refer-To' };
+  // RFC 3515 §2.4.2: a URI scheme we cannot act on is refused.
+  const uri = referTo.uri;
+  if (!isSipUri(uri)) return { status: 416, reason: 'Unsupported URI Scheme' };
+  let replaces: string | undefined;
+  try {
+    replaces = replacesFromUriHeaders(uri.headers);
+  } catch {
+    return { status: 400, reason: 'Bad Replaces in Refer-To' };
+  }
+  // Only Replaces is taken from the URI's headers (RFC 3261 §19.1.5 leaves the rest to our judgement).
+  return { target: formatUri({ ...uri, headers: {} }), replaces };
+}
+
+/** The transferee's side of a REFER already answered 202 (see the module comment). */
+export async function runTransferee(host: TransfereeHost, refer: SipRequest, what: ReferTarget): Promise<Outcome> {
+  const target = what.target;
+  const notifier = wantsReferSubscription(refer)
+    ? new ReferNotifier({
+        id: refer.cseq.seq,
+        clock: host.clock,
+        expires: host.config?.subscriptionExpires ?? 60,
+        onExpired: (n) => send(n),
+      })
+    : undefined;
+  let chain = Promise.resolve();
+  // RFC 6665 §4.2.2: one NOTIFY at a time, in order.
+  const send = (n: ReferNotify): void => {
+    chain = chain.then(() => host.sendNotify(n)).catch((err: unknown) => host.logger.info({ err }, 'NOTIFY failed'));
+  };
+  const notify = (status: number, reason: string): void => {
+    if (notifier !== undefined && !notifier.terminated) send(notifier.notify(status, reason));
+  };
+  host.onEnd(() => notifier?.close());
+  // RFC 3515 §2.4.5: the first NOTIFY follows the 202 at once.
+  notify(100, 'Trying');
+  // RFC 5589 §6: the transferee holds the original call while it calls the target.
+  await host.hold().catch(() => undefined);
+  const headers: Array<[string, string]> = [];
+  // RFC 3892 §3: the Referred-By goes into the triggered request (always with a scheme).
+  const referredBy = refer.referredBy;
+  if (referredBy !== undefined) headers.push(['Referred-By', formatNameAddr(referredBy)]);
+  // RFC 5589 §7, RFC 3891 §3: an attended transfer's INVITE replaces the transferor's call with the target.
+  if (what.replaces !== undefined) headers.push(['Replaces', what.replaces]);
+  const call = host.startCall(target, headers);
+  if (call === undefined) {
+    notify(480, reasonPhrase(480));
+    await chain;
+    await host.resume().catch(() => undefined);
+    host.failed(480, reasonPhrase(480));
+    return { ok: false, status: 480, reason: reasonPhrase(480) };
+  }
+  call.onRinging((status) => notify(status, reasonPhrase(status)));
+  const outcome = await call.established;
+  if (outcome.ok) {
+    notify(200, reasonPhrase(200));
+    await chain;
+    host.transferred(target, call.id);
+    await waitForBye(host);
+    return outcome;
+  }
+  const reason = outcome.reason.replace(/^\d{3} /, '');
+  notify(outcome.status, reason);
+  await chain;
+  await host.resume().catch(() => undefined);
+  host.failed(outcome.status, reason);
+  return outcome;
+}
+
+/** RFC 5589 §6: the transferor BYEs the original call; if it does not in time, we do. */
+async function waitForBye(host: TransfereeHost): Promise<void> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = host.clock.setTimeout(() => resolve('timeout'), host.config?.byeWaitMs ?? DEFAULT_BYE_WAIT_MS);
+  });
+  host.onEnd(() => {
+    if (timer !== undefined) host.clock.clearTimeout(timer);
+    timer = undefined;
+  });
+  const first = await Promise.race([host.ended.then(() => 'ended' as const), timeout]);
+  if (timer !== undefined) host.clock.clearTimeout(timer);
+  if (first === 'timeout') await host.hangup();
+}
