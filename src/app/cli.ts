@@ -20,6 +20,7 @@ Usage:
   hookflash phone --uri URI [--listen PROTO:HOST:PORT]... [--auto-answer] [--json]
                                                        a scriptable softphone: commands from the terminal or stdin
                                                        (call URI, answer, reject [CODE], hold, resume, hangup,
+                                                       transfer URI, transfer --attended CALL, calls, use CALL,
                                                        wait EVENT [SECONDS], quit); one JSON line per event with --json
   hookflash phone --help                               the phone options and commands
   hookflash help

@@ -2,12 +2,17 @@
  * The command language of `hookflash phone`: one command per line, parsed without side effects.
  *
  *   call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
+ *   transfer URI | transfer --attended CALL | calls | use CALL
  *
+ * CALL is a call's index in the `calls` listing (1, 2, ...) or its id.
  * Blank lines and lines starting with `#` are skipped (null).
  */
 
 /** The events `wait` knows, named as the API's (UserAgent `incoming`, then Call events). */
-export const PHONE_EVENTS = ['incoming', 'ringing', 'answered', 'held', 'resumed', 'remote-held', 'remote-resumed', 'ended'] as const;
+export const PHONE_EVENTS = [
+  'incoming', 'ringing', 'answered', 'held', 'resumed', 'remote-held', 'remote-resumed', 'ended',
+  'transfer-progress', 'transferred', 'transfer-failed', 'replaced',
+] as const;
 export type PhoneEvent = (typeof PHONE_EVENTS)[number];
 
 /** How long `wait` waits when no SECONDS is given. */
@@ -15,7 +20,10 @@ export const DEFAULT_WAIT_SECONDS = 10;
 
 export type PhoneCommand =
   | { readonly name: 'call'; readonly uri: string }
-  | { readonly name: 'answer' | 'hold' | 'resume' | 'hangup' }
+  | { readonly name: 'answer' | 'hold' | 'resume' | 'hangup' | 'calls' }
+  | { readonly name: 'transfer'; readonly uri: string; readonly attended: false }
+  | { readonly name: 'transfer'; readonly call: string; readonly attended: true }
+  | { readonly name: 'use'; readonly call: string }
   | { readonly name: 'quit' }
   | { readonly name: 'reject'; readonly status: number | undefined }
   | { readonly name: 'wait'; readonly event: PhoneEvent; readonly seconds: number };
@@ -48,8 +56,22 @@ export function parseCommand(line: string): PhoneCommand | null {
       arity(words, 0, 0, name);
       return { name };
     case 'quit':
+    case 'calls':
       arity(words, 0, 0, name);
       return { name };
+    case 'transfer': {
+      const usage = 'transfer URI | transfer --attended CALL';
+      if (words[1] === '--attended') {
+        arity(words, 2, 2, usage);
+        return { name, call: words[2]!, attended: true };
+      }
+      arity(words, 1, 1, usage);
+      if (words[1]!.startsWith('-')) throw new CommandError(`usage: ${usage}`);
+      return { name, uri: words[1]!, attended: false };
+    }
+    case 'use':
+      arity(words, 1, 1, 'use CALL');
+      return { name, call: words[1]! };
     case 'reject': {
       arity(words, 0, 1, 'reject [CODE]');
       const text = words[1];
@@ -68,6 +90,6 @@ export function parseCommand(line: string): PhoneCommand | null {
       return { name, event, seconds };
     }
     default:
-      throw new CommandError(`unknown command ${JSON.stringify(name)} (call URI, answer, reject [CODE], hold, resume, hangup, wait EVENT [SECONDS], quit)`);
+      throw new CommandError(`unknown command ${JSON.stringify(name)} (call URI, answer, reject [CODE], hold, resume, hangup, transfer URI, transfer --attended CALL, calls, use CALL, wait EVENT [SECONDS], quit)`);
   }
 }

@@ -17,6 +17,16 @@
  * command runs (a `registered` event; a failure is an error, and the exit status 1), refreshed
  * while the phone runs and unregistered when it quits. --auth gives the Digest credentials for
  * the registration and for every request of the calls (RFC 3261 §22).
+ *
+ * Transfer (RFC 5589): `transfer URI` refers the peer of the current call to URI (blind, §6);
+ * `transfer --attended CALL` refers it to the peer of another answered call, whose dialog the
+ * transferee's INVITE replaces (§7). Neither command waits: the transfer's events say how it goes
+ * (`transfer-progress` per NOTIFY, then `transferred` or `transfer-failed`; a failure is an error,
+ * and the exit status 1). `calls` lists every call the phone has seen with its index, state and
+ * hold flags (`use CALL` makes one the current call). As transferee the phone reports the new
+ * call to the target (made current, with its `answered`) after `transferred`; as transfer target
+ * the call replaced by an INVITE with Replaces reports `replaced`, and the replacing call becomes
+ * the current one (with its `answered`; there is no `incoming` for it).
  */
 import { isIP } from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
@@ -43,7 +53,13 @@ const HELP = `hookflash phone: a scriptable softphone (signalling only)
 
 Commands, from the terminal or line by line from standard input, for the current (latest) call:
   call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
-EVENT: incoming, ringing, answered, held, resumed, remote-held, remote-resumed, ended (SECONDS: 10).
+  transfer URI                 blind transfer of the current call's peer to URI (REFER)
+  transfer --attended CALL     transfer the current call's peer to CALL's peer (REFER with Replaces)
+  calls                        list the calls: index, id, direction, state, hold flags (* current)
+  use CALL                     make CALL the current call
+CALL: an index from 'calls' or a call id.
+EVENT: incoming, ringing, answered, held, resumed, remote-held, remote-resumed, ended,
+       transfer-progress, transferred, transfer-failed, replaced (SECONDS: 10).
 `;
 
 interface PhoneFlags {
@@ -111,11 +127,17 @@ function flagsFrom(args: string[]): PhoneFlags {
   return flags;
 }
 
-/** A call and the events of it that no `wait` has taken yet. */
+/** A call, its index in `calls` (from 1), and the events of it that no `wait` has taken yet. */
 interface Tracked {
   readonly call: Call;
+  readonly index: number;
   readonly untaken: Map<PhoneEvent, number>;
+  /** Our transfers of this call not settled yet (its `ended` then does not end a `wait` for their outcome). */
+  transferring: number;
 }
+
+/** The events that say how a transfer went; the transferor's call ends before its `transferred`. */
+const TRANSFER_OUTCOMES: ReadonlySet<PhoneEvent> = new Set<PhoneEvent>(['transfer-progress', 'transferred', 'transfer-failed']);
 
 type Waiter = (event: PhoneEvent, call: Call | undefined) => void;
 
@@ -129,6 +151,8 @@ class Phone {
   readonly #registrar: string;
   #rl: Interface | undefined;
   #current: Tracked | undefined;
+  /** Every call seen, in order (`calls`). */
+  readonly #tracked = new Map<Call, Tracked>();
   #incomingUntaken = 0;
   readonly #waiters = new Set<Waiter>();
   /** A command failed: the exit status is 1. */
@@ -279,12 +303,79 @@ class Phone {
           void call.hangup().catch(() => undefined);
           return true;
         }
+        case 'transfer':
+          this.#transfer(command);
+          return true;
+        case 'calls':
+          this.#listCalls();
+          return true;
+        case 'use':
+          this.#current = this.#find(command.name, command.call);
+          return true;
         case 'wait':
           return await this.#wait(command.event, command.seconds);
       }
     } catch (e) {
       this.#error(`${command.name}: ${e instanceof Error ? e.message : String(e)}`);
       return false;
+    }
+  }
+
+  /** Starts a transfer of the current call; its events (and an error if it fails) come later. */
+  #transfer(command: Extract<PhoneCommand, { name: 'transfer' }>): void {
+    const tracked = this.#current;
+    if (tracked === undefined) throw new CommandError('no call to transfer');
+    const call = tracked.call;
+    if (call.state !== 'answered') throw new CommandError(`transfer needs an answered call, not one ${call.state}`);
+    let target: string | Call;
+    if (command.attended) {
+      const other = this.#find('transfer --attended', command.call);
+      if (other === tracked) throw new CommandError('transfer --attended: CALL is the call to transfer; name the other (consultation) call');
+      if (other.call.state !== 'answered') throw new CommandError(`transfer --attended: call ${other.index} is ${other.call.state}, not answered`);
+      target = other.call;
+    } else {
+      let uri;
+      try {
+        uri = parseUri(command.uri);
+      } catch (e) {
+        throw new CommandError(`transfer: bad URI ${JSON.stringify(command.uri)}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!isSipUri(uri)) throw new CommandError(`transfer: ${JSON.stringify(command.uri)} is not a sip: or sips: URI`);
+      target = command.uri;
+    }
+    const pending = call.transfer(target);
+    tracked.transferring++;
+    pending.then(
+      (outcome) => {
+        if (!outcome.ok) this.#error(`transfer failed: ${outcome.status} ${outcome.reason}`);
+      },
+      (e: unknown) => this.#error(`transfer: ${e instanceof Error ? e.message : String(e)}`),
+    ).finally(() => tracked.transferring--);
+  }
+
+  /** The call a CALL argument names: an index from `calls`, else a call id. */
+  #find(command: string, spec: string): Tracked {
+    const all = [...this.#tracked.values()];
+    const found = /^\d+$/.test(spec) ? all.find((t) => t.index === Number(spec)) : all.find((t) => t.call.id === spec);
+    if (found === undefined) throw new CommandError(`${command}: no call ${JSON.stringify(spec)} (see calls)`);
+    return found;
+  }
+
+  /** One line per call seen: index, id, direction, state, hold flags, peer; `*` marks the current call. */
+  #listCalls(): void {
+    if (this.#tracked.size === 0 && !this.#json) this.#out('no calls');
+    for (const t of this.#tracked.values()) {
+      const { call } = t;
+      const current = t === this.#current;
+      if (this.#json) {
+        this.#out(JSON.stringify({
+          event: 'calls', index: t.index, call: call.id, direction: call.direction, state: call.state,
+          localHold: call.localHold, remoteHold: call.remoteHold, remote: call.remoteUri, current,
+        }));
+      } else {
+        const holds = [call.localHold ? 'held' : '', call.remoteHold ? 'remote-held' : ''].filter((w) => w !== '').join(' ');
+        this.#out(`${current ? '*' : ' '}${t.index} ${call.id} ${call.direction} ${call.state}${holds === '' ? '' : ` ${holds}`} ${call.remoteUri}`);
+      }
     }
   }
 
@@ -318,7 +409,7 @@ class Phone {
         tracked.untaken.set(event, count - 1);
         return Promise.resolve(true);
       }
-      if (tracked.call.state === 'ended') {
+      if (tracked.call.state === 'ended' && !(TRANSFER_OUTCOMES.has(event) && tracked.transferring > 0)) {
         this.#error(`wait ${event}: the call has ended (${tracked.call.endReason?.text ?? 'ended'})`);
         return Promise.resolve(false);
       }
@@ -346,8 +437,10 @@ class Phone {
           const count = target.untaken.get(event) ?? 0;
           target.untaken.set(event, count - 1);
           done(true);
-        } else if (e === 'ended') {
+        } else if (e === 'ended' && !(TRANSFER_OUTCOMES.has(event) && target.transferring > 0)) {
           done(false, `wait ${event}: the call ended first (${call.endReason?.text ?? 'ended'})`);
+        } else if ((event === 'transferred' && e === 'transfer-failed') || (event === 'transfer-failed' && e === 'transferred')) {
+          done(false, `wait ${event}: the transfer ${e === 'transferred' ? 'succeeded' : 'failed'} instead`);
         }
       };
       const timer = setTimeout(() => done(false, `wait ${event}: none within ${seconds} s`), seconds * 1000);
@@ -363,9 +456,15 @@ class Phone {
     if (this.#autoAnswer) call.answer().catch((e: unknown) => this.#error(`answer: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  /** Makes `call` the current call and prints its events. */
-  #track(call: Call): void {
-    const tracked: Tracked = { call, untaken: new Map() };
+  /** Makes `call` the current call and prints its events (from now on: a call tracked late prints its `answered` itself). */
+  #track(call: Call): Tracked {
+    const known = this.#tracked.get(call);
+    if (known !== undefined) {
+      this.#current = known;
+      return known;
+    }
+    const tracked: Tracked = { call, index: this.#tracked.size + 1, untaken: new Map(), transferring: 0 };
+    this.#tracked.set(call, tracked);
     this.#current = tracked;
     const seen = (event: PhoneEvent, fields: Record<string, unknown> = {}, words = event as string): void => {
       tracked.untaken.set(event, (tracked.untaken.get(event) ?? 0) + 1);
@@ -380,6 +479,31 @@ class Phone {
     call.on('remote-resumed', () => seen('remote-resumed', {}, 'remote-resumed (the peer took it off hold)'));
     call.on('ended', ({ reason }) => seen('ended', { reason: reason.cause, ...(reason.status === undefined ? {} : { status: reason.status }), text: reason.text },
       `ended: ${reason.text}`));
+    call.on('transfer-progress', ({ status, reason }) => seen('transfer-progress', { status, reason }, `transfer progress: ${status} ${reason}`));
+    call.on('transfer-failed', ({ status, reason }) => seen('transfer-failed', { status, reason }, `transfer failed: ${status} ${reason}`));
+    call.on('transferred', ({ target, callId }) => {
+      // Transferee: the new call to the target (already up) is reported from here on.
+      seen('transferred', { target, ...(callId === undefined ? {} : { newCall: callId }) },
+        `transferred to ${target}${callId === undefined ? '' : ` (new call ${callId})`}`);
+      if (callId !== undefined) this.#adopt(callId);
+    });
+    call.on('replaced', ({ callId }) => {
+      // Transfer target: the INVITE with Replaces made a new call, answered already.
+      seen('replaced', { by: callId }, `replaced by call ${callId}`);
+      this.#adopt(callId);
+    });
+    return tracked;
+  }
+
+  /** Tracks a call the user agent made by itself (a transfer's), reporting its `answered` if it is up already. */
+  #adopt(callId: string): void {
+    const call = this.#ua.calls.find((c) => c.id === callId);
+    if (call === undefined || this.#tracked.has(call)) return;
+    const tracked = this.#track(call);
+    if (call.state !== 'answered') return;
+    tracked.untaken.set('answered', (tracked.untaken.get('answered') ?? 0) + 1);
+    this.#print('answered', call, { remote: call.remoteUri, direction: call.direction }, `answered (${call.direction}, ${call.remoteUri})`);
+    this.#notify('answered', call);
   }
 
   #registrationEvent(event: RegistrationEvent): void {
