@@ -45,7 +45,8 @@ export interface ReferNotifierOptions {
 export class ReferNotifier {
   readonly id: number;
   readonly #clock: Clock;
-  readonly #expiresAt: number;
+  readonly #options: ReferNotifierOptions;
+  #expiresAt = 0;
   #timer: TimerHandle | undefined;
   #terminated = false;
   #last: SipfragStatus | undefined;
@@ -53,16 +54,38 @@ export class ReferNotifier {
   constructor(options: ReferNotifierOptions) {
     this.id = options.id;
     this.#clock = options.clock;
-    const expires = options.expires ?? 60;
-    this.#expiresAt = options.clock.now() + expires * 1000;
-    this.#timer = options.clock.setTimeout(() => {
+    this.#options = options;
+    this.#armExpiry(options.expires ?? 60);
+  }
+
+  #armExpiry(expires: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#expiresAt = this.#clock.now() + expires * 1000;
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       if (this.#terminated) return;
-      const last = this.#last;
       // RFC 6665 §4.2.2: the notifier ends the subscription with a NOTIFY; the body still says
       // where the referenced request stands (RFC 3515 §2.4.7: "the last known status").
-      options.onExpired?.(this.#build(last?.status ?? 100, last?.reason ?? 'Trying', true, 'timeout'));
+      this.#options.onExpired?.(this.#lastStatus(true, 'timeout'));
     }, expires * 1000);
+  }
+
+  #lastStatus(final: boolean, why: string): ReferNotify {
+    const last = this.#last;
+    return this.#build(last?.status ?? 100, last?.reason ?? 'Trying', final, why);
+  }
+
+  /**
+   * The subscriber refreshed the subscription with a SUBSCRIBE (RFC 3515 §2.4.6, RFC 6665
+   * §4.2.1.2): it now lasts `expires` seconds more; the NOTIFY to send at once (RFC 6665
+   * §4.2.1.2) repeats the last status with the new expires, or terminates the subscription when
+   * `expires` is 0 (an unsubscription, RFC 6665 §4.2.1.4). Undefined once terminated.
+   */
+  refresh(expires: number): ReferNotify | undefined {
+    if (this.#terminated) return undefined;
+    if (expires <= 0) return this.#lastStatus(true, 'timeout');
+    this.#armExpiry(expires);
+    return this.#lastStatus(false, 'noresource');
   }
 
   get terminated(): boolean {
@@ -117,6 +140,12 @@ export interface ReferSubscriberOptions {
   readonly onProgress?: (frag: SipfragStatus) => void;
   /** Called once, when the subscription ends. */
   readonly onDone: (result: ReferResult) => void;
+  /**
+   * Refreshes the subscription (a SUBSCRIBE, RFC 3515 §2.4.6) when it would expire before the
+   * final NOTIFY's bound: called half way through each interval the notifier gives. Without it
+   * the subscription's expiry ends the wait (a timeout).
+   */
+  readonly refresh?: () => void;
 }
 
 /** The subscriber side: the REFER's sender, reading NOTIFYs. */
@@ -125,6 +154,7 @@ export class ReferSubscriber {
   readonly #options: ReferSubscriberOptions;
   readonly #deadline: number;
   #timer: TimerHandle | undefined;
+  #refreshTimer: TimerHandle | undefined;
   #done = false;
   #last: SipfragStatus | undefined;
 
@@ -179,8 +209,22 @@ export class ReferSubscriber {
       // A final status in an active NOTIFY: the outcome is known; the terminating NOTIFY may follow.
       this.#finish({ kind: 'final', frag });
     } else if (state.expires !== undefined) {
-      // RFC 6665 §4.1.2.3: the subscription lasts as the notifier says; not past our bound.
-      this.#arm(Math.min(this.#deadline - this.#options.clock.now(), state.expires * 1000));
+      const bound = this.#deadline - this.#options.clock.now();
+      const refresh = this.#options.refresh;
+      if (refresh !== undefined && state.expires * 1000 < bound) {
+        // RFC 6665 §4.1.2.1: refreshed before it expires; the bound stays (the notifier's
+        // terminating NOTIFY ends the wait sooner if the refresh fails).
+        this.#arm(bound);
+        this.#clearRefresh();
+        this.#refreshTimer = this.#options.clock.setTimeout(() => {
+          this.#refreshTimer = undefined;
+          if (!this.#done) refresh();
+        }, (state.expires * 1000) / 2);
+      } else {
+        // RFC 6665 §4.1.2.3: the subscription lasts as the notifier says; not past our bound.
+        this.#clearRefresh();
+        this.#arm(Math.min(bound, state.expires * 1000));
+      }
     }
     return 200;
   }
@@ -207,6 +251,12 @@ export class ReferSubscriber {
   #disarm(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#clearRefresh();
+  }
+
+  #clearRefresh(): void {
+    if (this.#refreshTimer !== undefined) this.#options.clock.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
   }
 
   #finish(result: ReferResult): void {

@@ -12,4 +12,5 @@ export type { CallState, CallDirection, CallEndReason, CallEvents, Outcome } fro
 export { requestWithAuth, MAX_AUTH_RETRIES, type AuthRetryOptions } from './auth-retry.js';
 export { MIN_SESSION_EXPIRES, type SessionTimerOptions, type SessionTimerAgreement } from './call/session-timer.js';
 export type { InfoEvent } from './call/info.js';
-export type { TransferConfig } from './call/transfer.js';
+export type { TransferConfig, TransferOptions, TransferOutcome } from './call/transfer.js';
+export type { ReferOptions } from './user-agent.js';

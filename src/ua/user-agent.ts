@@ -9,14 +9,15 @@
 import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { SipError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/logger.js';
-import { contactOf, DialogTable, type Dialog } from '../dialog/index.js';
-import { createResponse, isSipUri, parseUri, type SipRequest } from '../message/index.js';
+import { contactOf, DialogTable, ReferSubscriber, type Dialog } from '../dialog/index.js';
+import { createRequest, createResponse, isSipUri, parseUri, type SipRequest, type SipfragStatus, type TargetDialogValue } from '../message/index.js';
+import { newCallId } from '../core/ids.js';
 import { OfferAnswer, OfferAnswerError, SdpError, type Codec, type LocalMediaConfig } from '../sdp/index.js';
 import type { BoundListener, ListenerConfig, Resolver } from '../transport/index.js';
 import type { DigestCredentials } from '../auth/digest-client.js';
 import { Call, type CallHost, type CallOptions } from './call/call.js';
 import { sessionTimerConfig, uasVerdict, type SessionTimerOptions } from './call/session-timer.js';
-import type { TransferConfig } from './call/transfer.js';
+import { runTransferor, targetDialogFor, type TransferConfig, type TransferOptions, type TransferOutcome } from './call/transfer.js';
 import { TypedEvents } from './call/events.js';
 import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
 import type { UasTransaction } from './uas-transaction.js';
@@ -70,9 +71,21 @@ export interface UserAgentEvents {
   replaced: { call: Call; replaced: Call };
 }
 
-const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY'];
-/** Option tags (Supported, and Require checks): session timers (RFC 4028), Refer-Sub (RFC 4488), Replaces (RFC 3891). */
-const SUPPORTED = ['timer', 'norefersub', 'replaces'];
+const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE'];
+/** Option tags (Supported, and Require checks): session timers (RFC 4028), Refer-Sub (RFC 4488), Replaces (RFC 3891), Target-Dialog (RFC 4538). */
+const SUPPORTED = ['timer', 'norefersub', 'replaces', 'tdialog'];
+
+/** Options of `UserAgent.refer`. */
+export interface ReferOptions extends Pick<TransferOptions, 'referSub'> {
+  /**
+   * RFC 4538: the call the REFER is about: the REFER carries Target-Dialog naming its dialog (and
+   * `Require: tdialog`), the recipient acts on it as on a REFER in that call, and a success ends
+   * this call with BYE (as `Call.transfer` does).
+   */
+  readonly targetDialog?: Call;
+  /** Each NOTIFY's sipfrag, in order. */
+  readonly onProgress?: (frag: SipfragStatus) => void;
+}
 /** Body types taken (Accept): the endpoint's defaults and the usual INFO bodies (RFC 6086: DTMF relay). */
 const ACCEPT = ['application/sdp', 'multipart/mixed', 'message/sipfrag', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'application/json'];
 /** How long close() waits for the peers to answer its BYEs and CANCELs. */
@@ -87,6 +100,8 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
   /** Incoming calls by their INVITE's transaction, for CANCEL (§9.2). */
   readonly #byInvite = new Map<UasTransaction, Call>();
   readonly #calls = new Set<Call>();
+  /** The subscriptions of our REFERs sent outside a dialog, by Call-ID and our (From) tag. */
+  readonly #outsideRefers = new Map<string, ReferSubscriber>();
   readonly #host: CallHost;
   #closing: Promise<void> | undefined;
   /**
@@ -185,6 +200,48 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
   }
 
   /**
+   * REFER outside any dialog (RFC 3515 §2.4.1) to `target` (a sip: or sips: URI), asking it to
+   * send a request to `referTo` (a URI or name-addr); its NOTIFYs come in the dialog its 2xx
+   * creates. With `targetDialog` it is the transfer of that call by Target-Dialog (RFC 4538; see
+   * ReferOptions). Settles as `Call.transfer` does: {ok: true} at a 2xx sipfrag, {ok: true,
+   * subscription: false} at a 2xx carrying `Refer-Sub: false`, or the failure (481 when the
+   * recipient knows no such dialog).
+   */
+  refer(target: string, referTo: string, options: ReferOptions = {}): Promise<TransferOutcome> {
+    if (this.#closing !== undefined) return Promise.reject(new SipError('ERR_CLOSED', 'the user agent is closed'));
+    const call = options.targetDialog;
+    const id = call?.dialogId;
+    if (call !== undefined && id === undefined) {
+      return Promise.reject(new SipError('ERR_INVALID_STATE', 'the target dialog\'s call has no dialog yet'));
+    }
+    const host = this.#host;
+    let key = '';
+    return runTransferor({
+      clock: host.clock,
+      referredBy: host.identity,
+      config: host.transfer,
+      createRefer: (headers) => {
+        const extra: Array<[string, string]> = [...headers];
+        // RFC 4538 §4: Target-Dialog, with Require (and Supported) tdialog.
+        if (id !== undefined) extra.push(['Target-Dialog', targetDialogFor(id)], ['Require', 'tdialog'], ['Supported', 'tdialog']);
+        const refer = createRequest({ method: 'REFER', uri: target, from: host.identity, to: `<${target}>`, callId: newCallId(), cseq: 1, contact: host.contact, headers: extra });
+        key = `${refer.callId}\n${refer.fromTag ?? ''}`;
+        return refer;
+      },
+      request: (refer) => this.endpoint.request(refer),
+      addSubscriber: (subscriber) => {
+        const filed = key;
+        this.#outsideRefers.set(filed, subscriber);
+        return () => {
+          if (this.#outsideRefers.get(filed) === subscriber) this.#outsideRefers.delete(filed);
+        };
+      },
+      progress: (frag) => options.onProgress?.(frag),
+      hangup: () => call?.hangup() ?? Promise.resolve({ ok: true }),
+    }, referTo.startsWith('<') ? referTo : `<${referTo}>`, options.referSub === undefined ? {} : { referSub: options.referSub });
+  }
+
+  /**
    * Hangs up every call (BYE, CANCEL, or 480 for one still ringing here), waiting at most
    * `CLOSE_GRACE_MS` for the peers, ends whatever is left without signalling, then closes every
    * transaction, timer and socket. Idempotent.
@@ -206,6 +263,7 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         if (timer !== undefined) clock.clearTimeout(timer);
       }
       for (const call of [...this.#calls]) call.close();
+      for (const subscriber of [...this.#outsideRefers.values()]) subscriber.end();
       await this.endpoint.close();
     })();
     return this.#closing;
@@ -223,6 +281,12 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       const dialog = this.#dialogs.match(request);
       const call = dialog === undefined ? undefined : this.#byDialog.get(dialog.key);
       if (call === undefined) {
+        // A NOTIFY of one of our REFERs sent outside a dialog (its To tag is our From tag).
+        const subscriber = request.method === 'NOTIFY' ? this.#outsideRefers.get(`${request.callId}\n${request.toTag}`) : undefined;
+        if (subscriber !== undefined && subscriber.matches(request)) {
+          uas.respond(createResponse(request, subscriber.receive(request)));
+          return;
+        }
         // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate
         // the dialog, it MUST respond to the request with a 481 (Call/Transaction Does Not Exist)".
         uas.respond(createResponse(request, 481));
@@ -241,9 +305,33 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         // (RFC 6086 §4.2.2), which exist only in a dialog.
         uas.respond(createResponse(request, 481));
         return;
+      case 'REFER':
+        return this.#targetedRefer(request, uas);
       default:
         return false;
     }
+  }
+
+  /**
+   * RFC 4538 §4: a REFER outside a dialog whose Target-Dialog names one of our calls (tags as we
+   * see them) is a REFER in that call; 481 when none matches. Without Target-Dialog, not ours.
+   */
+  #targetedRefer(request: SipRequest, uas: UasTransaction): boolean | void {
+    if (!request.has('target-dialog')) return false;
+    let td: TargetDialogValue | undefined;
+    try {
+      td = request.targetDialog;
+    } catch {
+      uas.respond(createResponse(request, 400, { reason: 'Bad Target-Dialog' }));
+      return;
+    }
+    const dialog = td?.localTag === undefined || td.remoteTag === undefined ? undefined : this.#dialogs.get({ callId: td.callId, localTag: td.localTag, remoteTag: td.remoteTag });
+    const call = dialog === undefined || dialog.state === 'terminated' ? undefined : this.#byDialog.get(dialog.key);
+    if (call === undefined) {
+      uas.respond(createResponse(request, 481));
+      return;
+    }
+    call.receiveTargetedRefer(request, uas);
   }
 
   /** §13.3.1: a new INVITE. Its offer is checked before anyone is alerted (488 when unusable). */

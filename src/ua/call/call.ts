@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import { newCallId } from '../../core/ids.js';
 import { SipError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { Dialog, newCSeqNumber, wantsReferSubscription, type ReferSubscriber } from '../../dialog/index.js';
+import { Dialog, newCSeqNumber, REFER_EVENT, wantsReferSubscription, type DialogId, type ReferNotifier, type ReferSubscriber } from '../../dialog/index.js';
 import { createRequest, createResponse, formatUri, type ExtraHeaders, type NameAddr, type SipRequest, type SipResponse } from '../../message/index.js';
 import { OfferAnswer, type LocalMediaConfig, type SessionDescription } from '../../sdp/index.js';
 import type { SipEndpoint } from '../endpoint.js';
@@ -32,7 +32,7 @@ import type { CallDirection, CallEndReason, CallEvents, CallState, Outcome } fro
 import { receiveInfo } from './info.js';
 import { agreementFromResponse, inviteHeaders, retryAfter422, SessionTimer, sessionTimerConfig, uasVerdict, type SessionTimerAgreement, type SessionTimerConfig } from './session-timer.js';
 import { receiveUpdate, type UpdateHost } from './update.js';
-import { referTarget, runTransferee, runTransferor, type TransferConfig } from './transfer.js';
+import { referTarget, runTransferee, runTransferor, type TransferConfig, type TransferOptions, type TransferOutcome } from './transfer.js';
 import { referToWithReplaces } from './replaces.js';
 
 const SDP = 'application/sdp';
@@ -125,6 +125,8 @@ export class Call extends TypedEvents<CallEvents> {
   #answerInAck = false;
   /** Transfers (transfer.ts): our REFERs' subscriptions, and what to undo when the call ends. */
   readonly #referSubs = new Set<ReferSubscriber>();
+  /** Transferee: the subscriptions of REFERs we accepted in this dialog, for their refreshes (SUBSCRIBE). */
+  readonly #referNotifiers = new Map<ReferNotifier, (expires: number) => void>();
   readonly #endCleanups: Array<() => void> = [];
   #referredBy: NameAddr | undefined;
 
@@ -328,8 +330,12 @@ export class Call extends TypedEvents<CallEvents> {
    * {ok: true} once a 2xx sipfrag came (the call is then ended with BYE), or {ok: false} with the
    * REFER's refusal (403, 405, 501, 603...), the target's failure (486...) or 408 when no final
    * NOTIFY came in time; on failure the call stays as it was (`resume()` takes it off hold).
+   * Attended transfer (RFC 5589 §7) when `target` is another call (answered, or ended after it was
+   * answered: the transferee's INVITE then gets 481, and `fallbackToBlind` retries as a blind
+   * transfer to that call's peer). `referSub: false` (RFC 4488): see TransferOptions; the call is
+   * then not ended by the transfer: the caller hangs up when it sees fit.
    */
-  transfer(target: string | Call): Promise<Outcome> {
+  transfer(target: string | Call, options: TransferOptions = {}): Promise<TransferOutcome> {
     const dialog = this.#dialog;
     if (this.#state !== 'answered' || dialog === undefined) {
       return Promise.reject(new SipError('ERR_INVALID_STATE', `transfer() needs an answered call, not ${this.#state}`));
@@ -340,7 +346,9 @@ export class Call extends TypedEvents<CallEvents> {
       // RFC 5589 §7: attended transfer: the target is the peer of our other call, whose dialog the
       // transferee's INVITE replaces (RFC 3891).
       const other = target.#dialog;
-      if (target === this || target.#state !== 'answered' || other === undefined) {
+      const cause = target.#endReason?.cause;
+      const wasAnswered = target.#state === 'answered' || (target.#state === 'ended' && (cause === 'remote-bye' || cause === 'local-bye'));
+      if (target === this || !wasAnswered || other === undefined) {
         return Promise.reject(new SipError('ERR_INVALID_STATE', 'an attended transfer needs another answered call'));
       }
       referTo = referToWithReplaces(target.remoteUri, other.id);
@@ -348,7 +356,7 @@ export class Call extends TypedEvents<CallEvents> {
     const targetText = typeof target === 'string' ? target : target.remoteUri;
     return runTransferor({
       clock: this.#host.clock,
-      dialog,
+      createRefer: (headers) => dialog.createRequest('REFER', { headers }),
       referredBy: this.#host.identity,
       config: this.#host.transfer,
       request: (request) => this.#auth.request(request),
@@ -358,7 +366,13 @@ export class Call extends TypedEvents<CallEvents> {
       },
       progress: (frag) => this.emit('transfer-progress', { status: frag.status, reason: frag.reason }),
       hangup: () => this.hangup(),
-    }, referTo).then((outcome) => {
+      // RFC 3515 §2.4.6: the subscription is refreshed by SUBSCRIBE in the dialog, Event refer;id=.
+      subscribe: (id) => {
+        if (dialog.state === 'terminated') return Promise.resolve();
+        const expires = String(this.#host.transfer?.subscriptionExpires ?? 60);
+        return this.#auth.request(dialog.createRequest('SUBSCRIBE', { headers: [['Event', `${REFER_EVENT};id=${id}`], ['Expires', expires]] }));
+      },
+    }, referTo, options, typeof target === 'string' ? undefined : target.remoteUri).then((outcome) => {
       if (outcome.ok) this.emit('transferred', { target: targetText, callId: undefined });
       else this.emit('transfer-failed', { status: outcome.status, reason: outcome.reason });
       return outcome;
@@ -556,6 +570,28 @@ export class Call extends TypedEvents<CallEvents> {
       case 'REFER':
         this.#receiveRefer(request, uas);
         return true;
+      case 'SUBSCRIBE': {
+        // RFC 3515 §2.4.6: a refresh of one of the subscriptions our accepted REFERs created; any
+        // other is 481 (no such subscription) or 489 (an event package we do not serve).
+        const event = request.event;
+        if (event === undefined || event.type !== REFER_EVENT) {
+          uas.respond(createResponse(request, 489));
+          return true;
+        }
+        for (const n of [...this.#referNotifiers.keys()]) if (n.terminated) this.#referNotifiers.delete(n);
+        const id = event.params.id;
+        const notifiers = [...this.#referNotifiers.keys()];
+        const found = id === undefined || id === null ? (notifiers.length === 1 ? notifiers[0] : undefined) : notifiers.find((n) => String(n.id) === id);
+        const refresh = found === undefined ? undefined : this.#referNotifiers.get(found);
+        if (refresh === undefined) {
+          uas.respond(createResponse(request, 481));
+          return true;
+        }
+        const expires = Math.min(request.expires ?? this.#host.transfer?.subscriptionExpires ?? 60, 3600);
+        uas.respond(createResponse(request, 200, { headers: [['Expires', String(expires)]] }));
+        refresh(expires);
+        return true;
+      }
       case 'NOTIFY': {
         // RFC 3515 §2.4.4: a NOTIFY of one of our REFERs' subscriptions; any other is 481 (RFC 6665 §4.1.3).
         const subscriber = [...this.#referSubs].find((s) => s.matches(request));
@@ -567,8 +603,22 @@ export class Call extends TypedEvents<CallEvents> {
     }
   }
 
+  /** @internal The dialog's id once there is one (Target-Dialog, RFC 4538). */
+  get dialogId(): DialogId | undefined {
+    return this.#dialog?.id;
+  }
+
+  /**
+   * @internal RFC 4538: a REFER outside any dialog whose Target-Dialog names this call: handled as
+   * a REFER in the call (policy, hold, resume, the BYE wait), but its 202 creates a dialog of its
+   * own and the NOTIFYs go in that one (RFC 3515 §2.4.4, RFC 6665 §4.2.1).
+   */
+  receiveTargetedRefer(request: SipRequest, uas: UasTransaction): void {
+    this.#receiveRefer(request, uas, true);
+  }
+
   /** Transferee (transfer.ts): a REFER in the call: the policy's say, then 202 and the transfer. */
-  #receiveRefer(request: SipRequest, uas: UasTransaction): void {
+  #receiveRefer(request: SipRequest, uas: UasTransaction, outside = false): void {
     const host = this.#host;
     const checked = referTarget(request);
     if ('status' in checked) {
@@ -587,17 +637,35 @@ export class Call extends TypedEvents<CallEvents> {
     }
     const startCall = host.startCall.bind(host);
     // RFC 4488 §4: a REFER with Refer-Sub: false gets its 202 with Refer-Sub: false, and no NOTIFY.
-    uas.respond(createResponse(request, 202, wantsReferSubscription(request) ? {} : { headers: [['Refer-Sub', 'false']] }));
+    const acceptHeaders: Array<[string, string]> = wantsReferSubscription(request) ? [] : [['Refer-Sub', 'false']];
+    // RFC 4538: outside a dialog the 202 creates the subscription's dialog (§12.1.1: with a Contact).
+    if (outside) acceptHeaders.push(['Contact', host.contact]);
+    const accepted = createResponse(request, 202, outside ? { toTag: uas.toTag, headers: acceptHeaders } : { headers: acceptHeaders });
+    uas.respond(accepted);
+    const notifyDialog = outside ? Dialog.forUas(request, accepted, { transport: uas.source.protocol }) : undefined;
     void runTransferee({
       clock: host.clock,
       logger: host.logger,
       config: host.transfer,
       ended: this.#ended,
       sendNotify: async (notify) => {
+        if (notifyDialog !== undefined) {
+          if (notifyDialog.state === 'terminated') return;
+          await host.endpoint.request(notifyDialog.createRequest('NOTIFY', { headers: notify.headers, body: notify.body, contentType: notify.contentType }));
+          if (notify.final) notifyDialog.terminate();
+          return;
+        }
         const dialog = this.#dialog;
         if (dialog === undefined || dialog.state === 'terminated') return;
         await this.#auth.request(dialog.createRequest('NOTIFY', { headers: notify.headers, body: notify.body, contentType: notify.contentType }));
       },
+      // Refreshes come in the dialog of the NOTIFYs: this call's (a REFER outside it is not refreshed here).
+      ...(outside ? {} : {
+        addNotifier: (notifier: ReferNotifier, refresh: (expires: number) => void) => {
+          this.#referNotifiers.set(notifier, refresh);
+          return () => this.#referNotifiers.delete(notifier);
+        },
+      }),
       hold: () => this.hold(),
       resume: () => this.resume(),
       startCall: (target, headers) => {

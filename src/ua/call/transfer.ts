@@ -11,14 +11,19 @@
  *   the Refer-To target with the REFER's Referred-By, NOTIFY each provisional and the final
  *   status; on success wait for the transferor's BYE (ending the call itself if none comes in
  *   time), on failure take the original call off hold.
+ * - `Refer-Sub: false` (RFC 4488) both ways; RFC 5589 §7's attended transfer falling back to basic
+ *   transfer (`fallbackToBlind`); REFER outside a dialog naming the call by Target-Dialog (RFC 4538,
+ *   `UserAgent.refer`); the subscription refreshed by SUBSCRIBE (RFC 3515 §2.4.6) when the new
+ *   call takes longer than its interval (the transferee answers each with a NOTIFY carrying the
+ *   new expires; unrefreshed, it ends with `terminated;reason=timeout`).
  *
  * The Call is reached only through the host interfaces here (no import of call.ts: no cycle).
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { ReferNotifier, ReferSubscriber, wantsReferSubscription, type Dialog, type ReferNotify, type ReferResult } from '../../dialog/index.js';
+import { ReferNotifier, ReferSubscriber, wantsReferSubscription, type DialogId, type ReferNotify, type ReferResult } from '../../dialog/index.js';
 import { reasonPhrase } from '../../core/methods.js';
-import { formatNameAddr, formatUri, isSipUri, type SipRequest, type SipResponse, type SipfragStatus } from '../../message/index.js';
+import { formatNameAddr, formatTargetDialog, formatUri, isSipUri, type SipRequest, type SipResponse, type SipfragStatus } from '../../message/index.js';
 import { replacesFromUriHeaders } from './replaces.js';
 import type { Outcome } from './types.js';
 
@@ -38,7 +43,8 @@ const DEFAULT_BYE_WAIT_MS = 32_000;
 /** What the transferor's side needs from its Call. */
 export interface TransferorHost {
   readonly clock: Clock;
-  readonly dialog: Dialog;
+  /** The REFER with these headers: in the call's dialog, or outside any with Target-Dialog (RFC 4538). */
+  createRefer(headers: Array<[string, string]>): SipRequest;
   /** Our identity (a name-addr with our AOR): the Referred-By (RFC 3892 §3). */
   readonly referredBy: string;
   readonly config: TransferConfig | undefined;
@@ -49,13 +55,52 @@ export interface TransferorHost {
   progress(frag: SipfragStatus): void;
   /** Ends the original call with BYE (RFC 5589 §6). */
   hangup(): Promise<Outcome>;
+  /** Refreshes the subscription of the REFER with CSeq `id` (SUBSCRIBE, RFC 3515 §2.4.6); absent: no refresh. */
+  subscribe?(id: number): Promise<unknown>;
 }
 
-/** The transferor's side (see the module comment); `referTo` is the Refer-To value, a name-addr. */
-export async function runTransferor(host: TransferorHost, referTo: string): Promise<Outcome> {
-  const refer = host.dialog.createRequest('REFER', {
-    headers: [['Refer-To', referTo], ['Referred-By', host.referredBy]],
-  });
+/** Options of one transfer, as the transferor gives them to `Call.transfer`. */
+export interface TransferOptions {
+  /**
+   * `false`: ask for no implicit subscription (RFC 4488 §4: `Refer-Sub: false` on the REFER, and
+   * `Supported: norefersub`). When the 2xx echoes `Refer-Sub: false` no NOTIFY will come: the
+   * transfer settles on the 2xx alone with `{ ok: true, subscription: false }`, and the original
+   * call is NOT ended: the transferor learns nothing of the new call and decides itself when to
+   * hang up (the transferee ends the call itself after its BYE wait otherwise). A recipient that
+   * ignores the header (no `Refer-Sub: false` in its 2xx) creates the subscription as usual and
+   * the transfer runs as without the option. Default true.
+   */
+  readonly referSub?: boolean;
+  /**
+   * Attended transfer only (RFC 5589 §7, "attended transfer falling back to basic transfer"):
+   * when the transferee reports 481 for its INVITE with Replaces (the consultation call is gone),
+   * retry at once as a blind transfer to the other call's remote URI. Default false.
+   */
+  readonly fallbackToBlind?: boolean;
+}
+
+/** How a transfer ended for the transferor: an Outcome, or a success known from the 2xx alone (RFC 4488). */
+export type TransferOutcome = Outcome | { readonly ok: true; readonly subscription: false };
+
+/**
+ * The transferor's side (see the module comment); `referTo` is the Refer-To value, a name-addr;
+ * `fallbackTo` (a URI) is the blind transfer to retry when an attended one comes back with 481.
+ */
+export async function runTransferor(host: TransferorHost, referTo: string, options: TransferOptions = {}, fallbackTo?: string): Promise<TransferOutcome> {
+  const outcome = await referOnce(host, referTo, options);
+  if (!outcome.ok && outcome.status === 481 && fallbackTo !== undefined && options.fallbackToBlind === true) {
+    // RFC 5589 §7: the Replaces matched nothing at the target; fall back to basic transfer (§6).
+    return referOnce(host, `<${fallbackTo}>`, options);
+  }
+  return outcome;
+}
+
+async function referOnce(host: TransferorHost, referTo: string, options: TransferOptions): Promise<TransferOutcome> {
+  const headers: Array<[string, string]> = [['Refer-To', referTo], ['Referred-By', host.referredBy]];
+  // RFC 4488 §4: ask for no implicit subscription.
+  // (Supported, not Require: a recipient without the extension then just creates the subscription.)
+  if (options.referSub === false) headers.push(['Refer-Sub', 'false'], ['Supported', 'norefersub']);
+  const refer = host.createRefer(headers);
   let settle!: (result: ReferResult) => void;
   const done = new Promise<ReferResult>((resolve) => {
     settle = resolve;
@@ -67,6 +112,7 @@ export async function runTransferor(host: TransferorHost, referTo: string): Prom
     timeoutMs: host.config?.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS,
     onProgress: (frag) => host.progress(frag),
     onDone: settle,
+    ...(host.subscribe === undefined ? {} : { refresh: () => void host.subscribe?.(refer.cseq.seq).catch(() => undefined) }),
   });
   const unfile = host.addSubscriber(subscriber);
   let response: SipResponse;
@@ -82,11 +128,17 @@ export async function runTransferor(host: TransferorHost, referTo: string): Prom
     unfile();
     return { ok: false, status: response.status, reason: response.reasonPhrase };
   }
-  if (response.referSub?.value === false) {
-    // RFC 4488 §4: no subscription (we did not ask for that; the 202 is all we learn).
+  let noSubscription = false;
+  try {
+    noSubscription = response.referSub?.value === false;
+  } catch {
+    // A Refer-Sub we cannot read: take the subscription as created (RFC 4488 §4's default).
+  }
+  if (noSubscription) {
+    // RFC 4488 §4: no subscription: the 2xx is all we learn; the caller decides when to BYE.
     subscriber.close();
     unfile();
-    return { ok: true };
+    return { ok: true, subscription: false };
   }
   const result = await done;
   unfile();
@@ -106,6 +158,14 @@ export async function runTransferor(host: TransferorHost, referTo: string): Prom
   }
 }
 
+/**
+ * RFC 4538 §7: the Target-Dialog naming our dialog `id` as the REFER's recipient sees it (its
+ * local tag is our remote tag).
+ */
+export function targetDialogFor(id: DialogId): string {
+  return formatTargetDialog({ callId: id.callId, localTag: id.remoteTag, remoteTag: id.localTag, params: {} });
+}
+
 /** The new call the transferee places to the target, as transfer.ts sees it. */
 export interface TransferCall {
   readonly id: string;
@@ -122,6 +182,11 @@ export interface TransfereeHost {
   readonly ended: Promise<unknown>;
   /** Sends a NOTIFY in the original dialog; settles when answered (or failed). */
   sendNotify(notify: ReferNotify): Promise<void>;
+  /**
+   * Files the subscription so that the subscriber's SUBSCRIBEs (refreshes, RFC 3515 §2.4.6) reach
+   * `refresh` (after their 200); the returned function unfiles it.
+   */
+  addNotifier?(notifier: ReferNotifier, refresh: (expires: number) => void): () => void;
   hold(): Promise<Outcome>;
   resume(): Promise<Outcome>;
   /** Places the new call; undefined when the user agent cannot (closed). */
@@ -181,6 +246,14 @@ export async function runTransferee(host: TransfereeHost, refer: SipRequest, wha
     if (notifier !== undefined && !notifier.terminated) send(notifier.notify(status, reason));
   };
   host.onEnd(() => notifier?.close());
+  if (notifier !== undefined && host.addNotifier !== undefined) {
+    // RFC 6665 §4.2.1.2: a refresh gets a NOTIFY at once, with the new expires.
+    const unfile = host.addNotifier(notifier, (expires) => {
+      const n = notifier.refresh(expires);
+      if (n !== undefined) send(n);
+    });
+    host.onEnd(unfile);
+  }
   // RFC 3515 §2.4.5: the first NOTIFY follows the 202 at once.
   notify(100, 'Trying');
   // RFC 5589 §6: the transferee holds the original call while it calls the target.
