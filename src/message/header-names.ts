@@ -28,6 +28,7 @@ for (const name of [
   'Timestamp', 'Subject', 'Allow-Events', 'Retry-After', 'Warning', 'Organization', 'Priority',
   'Content-Disposition', 'Content-Encoding', 'Accept-Encoding', 'Accept-Language', 'Content-Language',
   'Alert-Info', 'Call-Info', 'Error-Info', 'In-Reply-To', 'MIME-Version', 'Reply-To', 'Security-Client',
+  'Service-Route',
 ]) {
   FAST[name] = name.toLowerCase();
   FAST[name.toLowerCase()] = name.toLowerCase();
@@ -102,4 +103,66 @@ export function knownHeaderKeyAt(src: string, start: number, end: number): strin
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key ids: the byte-level parser (fast-frame.ts) files each known header under a small integer,
+// so that lookups compare numbers and no key string is made per line.
+
+/** Canonical keys by id; id 0 is "not a known name" (the key is then the name lower-cased). */
+export const KEY_BY_ID: readonly string[] = ['', ...new Set(Object.values(FAST))];
+const ID_BY_KEY = new Map<string, number>(KEY_BY_ID.map((k, i): [string, number] => [k, i]));
+ID_BY_KEY.delete('');
+
+/** The id of a canonical key, or 0 when the key has none. */
+export function keyIdOf(key: string): number {
+  return ID_BY_KEY.get(key) ?? 0;
+}
+
+/**
+ * Known names packed exactly: a-z (either case) as 1-26 and '-' as 27, five bits a char, the first
+ * ten chars in one number and the next ten in another (both exact below 2^53). A name of letters and
+ * '-' up to 20 chars long is a known key iff its (length, v1, v2) is in this table, so the parser
+ * needs no compare loop. Open addressing on NAME_SLOT; id 0 marks an empty slot.
+ */
+export const NAME_TABLE_SIZE = 512;
+export const NAME_V1 = new Float64Array(NAME_TABLE_SIZE);
+export const NAME_V2 = new Float64Array(NAME_TABLE_SIZE);
+export const NAME_LEN = new Uint8Array(NAME_TABLE_SIZE);
+export const NAME_ID = new Uint8Array(NAME_TABLE_SIZE);
+
+/** The table slot to start probing at for a packed name. */
+export function nameSlot(v1: number, v2: number, len: number): number {
+  return ((v1 | 0) ^ ((v2 | 0) * 7) ^ (len * 0x9e5)) & (NAME_TABLE_SIZE - 1);
+}
+
+/** Compact forms by char code (either case): their key's id. */
+export const COMPACT_ID = new Uint8Array(256);
+{
+  for (let id = 1; id < KEY_BY_ID.length; id++) {
+    const key = KEY_BY_ID[id]!;
+    if (key.length < 2) continue;
+    if (key.length > 20) throw new Error(`header key ${key} too long for the packed name table`);
+    let v1 = 0;
+    let v2 = 0;
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      const k = c === 45 ? 27 : c - 96;
+      if (k < 1 || k > 27) throw new Error(`header key ${key} not made of a-z and '-'`);
+      if (i < 10) v1 = v1 * 32 + k;
+      else v2 = v2 * 32 + k;
+    }
+    let slot = nameSlot(v1, v2, key.length);
+    while (NAME_ID[slot] !== 0) slot = (slot + 1) & (NAME_TABLE_SIZE - 1);
+    NAME_V1[slot] = v1;
+    NAME_V2[slot] = v2;
+    NAME_LEN[slot] = key.length;
+    NAME_ID[slot] = id;
+  }
+  for (const c in COMPACT_FORMS) {
+    const id = keyIdOf(COMPACT_FORMS[c]!);
+    COMPACT_ID[c.charCodeAt(0)] = id;
+    COMPACT_ID[c.toUpperCase().charCodeAt(0)] = id;
+  }
+  if (KEY_BY_ID.length > 255) throw new Error('too many known header keys for 8-bit ids');
 }

@@ -4,10 +4,11 @@
  */
 import { SipParseError } from '../core/errors.js';
 import { HeaderField, fromBinary, toBinary } from './header-field.js';
-import { headerKey } from './header-names.js';
+import { headerKey, KEY_BY_ID, keyIdOf } from './header-names.js';
 import { splitComma } from './grammar.js';
 import { scanTag } from './tag-scan.js';
-import { HEADER_SPECS, SPEC, type HeaderSpec } from './header-registry.js';
+import { HEADER_SPECS, SPEC, SPEC_BY_ID, type HeaderSpec } from './header-registry.js';
+import { NAME_SHIFT, parseValue, STRIDE } from './fast-scan.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
   AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
@@ -25,18 +26,179 @@ export interface WireSpan {
   end: number;
 }
 
+const ID_MASK = 255;
+
+/**
+ * @internal The header lines of a message read by the byte-level parser (fast-frame.ts): offsets
+ * into the header text, from which HeaderField objects are made only if `headers` is read.
+ */
+export interface HeaderIndex {
+  /** Start line and header section, as a binary string (one char per byte). */
+  text: string;
+  /** The received bytes (text[k] is buf[base + k]): the fast value parsers read them. */
+  buf: Uint8Array;
+  /** Byte offset of text[0] in the received buffer. */
+  base: number;
+  /** NON_ASCII when the header section holds bytes above 0x7f, else 0 (HeaderField flags). */
+  flags: number;
+  /** STRIDE numbers per line: line start, value start, line end (its CR), key id | name length << NAME_SHIFT. */
+  lines: number[];
+}
+
 export abstract class SipMessage {
-  /** Header fields in wire order. Treat as read-only; change them through the methods below. */
-  readonly headers: HeaderField[];
+  /** Header fields in wire order, made on first use when the message came from the byte-level parser. */
+  private _headers: HeaderField[] | undefined;
+  /** The same lines as offsets, until `headers` is first read (then undefined). */
+  private _index: HeaderIndex | undefined;
+  /** With _index: parsed values by line number (o >> 2 for the line at lines[o], STRIDE being 4). */
+  private _vals: unknown[] | undefined;
+  /** With _index: merged list header values by key id. */
+  private _merged: unknown[] | undefined;
   /** The body, as bytes (made lazily from `source` for parsed messages). */
   protected _body: Uint8Array | undefined;
   /** Where in the received bytes this message lies, until something changes it. */
   protected source: WireSpan | undefined;
 
-  protected constructor(headers: HeaderField[], body: Uint8Array | undefined, source: WireSpan | undefined) {
-    this.headers = headers;
+  protected constructor(headers: HeaderField[] | HeaderIndex, body: Uint8Array | undefined, source: WireSpan | undefined) {
+    if (Array.isArray(headers)) {
+      this._headers = headers;
+      this._index = undefined;
+    } else {
+      this._headers = undefined;
+      this._index = headers;
+    }
+    this._vals = undefined;
+    this._merged = undefined;
     this._body = body;
     this.source = source;
+  }
+
+  /** Header fields in wire order. Treat as read-only; change them through the methods below. */
+  get headers(): HeaderField[] {
+    return this._headers ?? this.materialize();
+  }
+
+  /** Makes the HeaderField objects from the index, carrying over the values parsed so far. */
+  private materialize(): HeaderField[] {
+    const ix = this._index!;
+    const { text, lines, base, flags } = ix;
+    const vals = this._vals;
+    const merged = this._merged;
+    const out: HeaderField[] = [];
+    for (let o = 0; o < lines.length; o += STRIDE) {
+      const ls = lines[o]!;
+      const meta = lines[o + 3]!;
+      const id = meta & ID_MASK;
+      const nameEnd = ls + (meta >>> NAME_SHIFT);
+      const key = id !== 0 ? KEY_BY_ID[id]! : headerKey(text.slice(ls, nameEnd));
+      const f = new HeaderField(text, ls, nameEnd, lines[o + 1]!, lines[o + 2]!, key, base + ls, flags);
+      if (vals !== undefined && vals[o >> 2] !== undefined) f.parsed = vals[o >> 2];
+      if (merged !== undefined && id !== 0 && merged[id] !== undefined) {
+        // The merged list lives on the header's first line.
+        f.merged = merged[id];
+        merged[id] = undefined;
+      }
+      out.push(f);
+    }
+    this._headers = out;
+    this._index = undefined;
+    this._vals = undefined;
+    this._merged = undefined;
+    return out;
+  }
+
+  /** Index of the first number of the first line with this key at or after `from`, or -1. */
+  private lineOf(ix: HeaderIndex, key: string, from: number): number {
+    const lines = ix.lines;
+    const id = keyIdOf(key);
+    if (id !== 0) {
+      for (let o = from; o < lines.length; o += STRIDE) if ((lines[o + 3]! & ID_MASK) === id) return o;
+      return -1;
+    }
+    for (let o = from; o < lines.length; o += STRIDE) {
+      const meta = lines[o + 3]!;
+      if ((meta & ID_MASK) !== 0) continue;
+      const ls = lines[o]!;
+      if (headerKey(ix.text.slice(ls, ls + (meta >>> NAME_SHIFT))) === key) return o;
+    }
+    return -1;
+  }
+
+  /** A line's value as HeaderField#value gives it: trailing whitespace trimmed, UTF-8 decoded. */
+  private valueAt(ix: HeaderIndex, o: number): string {
+    const text = ix.text;
+    const vs = ix.lines[o + 1]!;
+    let end = ix.lines[o + 2]!;
+    while (end > vs && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+    const v = text.slice(vs, end);
+    return ix.flags !== 0 ? fromBinary(v) : v;
+  }
+
+  /** parseField for an index line: parses once, caches, and names the header and offset in errors. */
+  private parseLine(ix: HeaderIndex, o: number, spec: HeaderSpec): unknown {
+    let vals = this._vals;
+    if (vals !== undefined) {
+      const v = vals[o >> 2];
+      if (v !== undefined) return v;
+    }
+    let v: unknown;
+    const fast = spec.fast;
+    if (fast !== undefined && ix.flags === 0) v = parseValue(ix.buf, ix.base, ix.text, ix.lines[o + 1]!, ix.lines[o + 2]!, fast);
+    if (v === undefined) {
+      try {
+        v = spec.parse(this.valueAt(ix, o));
+      } catch (e) {
+        const ls = ix.lines[o]!;
+        throw fieldError(e, ix.text.slice(ls, ls + (ix.lines[o + 3]! >>> NAME_SHIFT)), ix.base + ls);
+      }
+    }
+    if (vals === undefined) vals = this._vals = new Array<unknown>(ix.lines.length >> 2);
+    vals[o >> 2] = v;
+    return v;
+  }
+
+  /** bySpec on the index. */
+  private bySpecIndex(spec: HeaderSpec, ix: HeaderIndex): unknown {
+    const lines = ix.lines;
+    const id = spec.id;
+    if (!spec.list) {
+      for (let o = 0; o < lines.length; o += STRIDE) {
+        if ((lines[o + 3]! & ID_MASK) === id) return this.parseLine(ix, o, spec);
+      }
+      return undefined;
+    }
+    const cached = this._merged?.[id];
+    if (cached !== undefined) return cached;
+    let found = false;
+    let merged: unknown[] | undefined;
+    let star = false;
+    for (let o = 0; o < lines.length; o += STRIDE) {
+      if ((lines[o + 3]! & ID_MASK) !== id) continue;
+      found = true;
+      const v = this.parseLine(ix, o, spec);
+      if (v === '*') star = true;
+      else merged = merged === undefined ? (v as unknown[]) : merged.concat(v as unknown[]);
+    }
+    let result: unknown = merged;
+    if (star) {
+      if (merged !== undefined) throw new SipParseError('Contact: * must be the only Contact value', -1, 400);
+      result = '*';
+    }
+    if (found) (this._merged ??= [])[id] = result;
+    return result;
+  }
+
+  /** @internal How many lines of this header there are. */
+  countOf(name: string): number {
+    const key = headerKey(name);
+    const ix = this._index;
+    let n = 0;
+    if (ix !== undefined) {
+      for (let o = this.lineOf(ix, key, 0); o >= 0; o = this.lineOf(ix, key, o + STRIDE)) n++;
+      return n;
+    }
+    for (const f of this.headers) if (f.key === key) n++;
+    return n;
   }
 
   abstract get isRequest(): boolean;
@@ -48,6 +210,8 @@ export abstract class SipMessage {
   /** True when at least one header of this name (any form: `v`, `Via`) is present. */
   has(name: string): boolean {
     const key = headerKey(name);
+    const ix = this._index;
+    if (ix !== undefined) return this.lineOf(ix, key, 0) >= 0;
     for (const f of this.headers) if (f.key === key) return true;
     return false;
   }
@@ -55,6 +219,11 @@ export abstract class SipMessage {
   /** The first value of a header, unfolded and decoded, or undefined. */
   get(name: string): string | undefined {
     const key = headerKey(name);
+    const ix = this._index;
+    if (ix !== undefined) {
+      const o = this.lineOf(ix, key, 0);
+      return o < 0 ? undefined : this.valueAt(ix, o);
+    }
     for (const f of this.headers) if (f.key === key) return f.value;
     return undefined;
   }
@@ -63,6 +232,11 @@ export abstract class SipMessage {
   getAll(name: string): string[] {
     const key = headerKey(name);
     const out: string[] = [];
+    const ix = this._index;
+    if (ix !== undefined) {
+      for (let o = this.lineOf(ix, key, 0); o >= 0; o = this.lineOf(ix, key, o + STRIDE)) out.push(this.valueAt(ix, o));
+      return out;
+    }
     for (const f of this.headers) if (f.key === key) out.push(f.value);
     return out;
   }
@@ -87,12 +261,14 @@ export abstract class SipMessage {
 
   /** getParsed for a known header, without the name lookups: the typed accessors' path. */
   protected bySpec(spec: HeaderSpec): unknown {
+    const ix = this._index;
+    if (ix !== undefined) return this.bySpecIndex(spec, ix);
     const key = spec.key;
-    const headers = this.headers;
+    const headers = this._headers!;
     if (!spec.list) {
       for (let i = 0; i < headers.length; i++) {
         const f = headers[i]!;
-        if (f.key === key) return parseField(f, spec.parse);
+        if (f.key === key) return parseField(f, spec);
       }
       return undefined;
     }
@@ -107,7 +283,7 @@ export abstract class SipMessage {
         if (f.merged !== undefined) return f.merged;
         first = f;
       }
-      const v = parseField(f, spec.parse);
+      const v = parseField(f, spec);
       if (v === '*') star = true;
       else merged = merged === undefined ? (v as unknown[]) : merged.concat(v as unknown[]);
     }
@@ -126,6 +302,17 @@ export abstract class SipMessage {
    * Values are cached, so later reads cost nothing.
    */
   parseAll(): this {
+    const ix = this._index;
+    if (ix !== undefined) {
+      const lines = ix.lines;
+      for (let o = 0; o < lines.length; o += STRIDE) {
+        const spec = SPEC_BY_ID[lines[o + 3]! & ID_MASK];
+        if (spec === undefined) continue;
+        if (spec.list) this.bySpecIndex(spec, ix);
+        else this.parseLine(ix, o, spec);
+      }
+      return this;
+    }
     const headers = this.headers;
     for (let i = 0; i < headers.length; i++) {
       const f = headers[i]!;
@@ -133,7 +320,7 @@ export abstract class SipMessage {
       if (spec === undefined) continue;
       // A list header is parsed and merged once, at its first line (then cached there).
       if (spec.list) this.bySpec(spec);
-      else parseField(f, spec.parse);
+      else parseField(f, spec);
     }
     return this;
   }
@@ -272,8 +459,17 @@ export abstract class SipMessage {
   }
   /** The topmost Via value. */
   get topVia(): Via | undefined {
+    const ix = this._index;
+    if (ix !== undefined) {
+      const lines = ix.lines;
+      const id = SPEC.via.id;
+      for (let o = 0; o < lines.length; o += STRIDE) {
+        if ((lines[o + 3]! & ID_MASK) === id) return (this.parseLine(ix, o, SPEC.via) as Via[])[0];
+      }
+      return undefined;
+    }
     for (const f of this.headers) {
-      if (f.key === 'via') return (parseField(f, SPEC.via.parse) as Via[])[0];
+      if (f.key === 'via') return (parseField(f, SPEC.via) as Via[])[0];
     }
     return undefined;
   }
@@ -389,6 +585,20 @@ export abstract class SipMessage {
   }
 
   private tagOf(key: 'from' | 'to'): string | undefined {
+    const spec = key === 'from' ? SPEC.from : SPEC.to;
+    const ix = this._index;
+    if (ix !== undefined) {
+      const lines = ix.lines;
+      for (let o = 0; o < lines.length; o += STRIDE) {
+        if ((lines[o + 3]! & ID_MASK) !== spec.id) continue;
+        const parsed = this._vals?.[o >> 2];
+        if (parsed !== undefined) return (parsed as NameAddr).params.tag ?? undefined;
+        const fast = scanTag(this.valueAt(ix, o));
+        if (fast !== null) return fast;
+        break;
+      }
+      return (this.required(spec) as NameAddr).params.tag ?? undefined;
+    }
     for (const f of this.headers) {
       if (f.key !== key) continue;
       if (f.parsed !== undefined) return (f.parsed as NameAddr).params.tag ?? undefined;
@@ -396,7 +606,7 @@ export abstract class SipMessage {
       if (fast !== null) return fast;
       break;
     }
-    return (this.required(key === 'from' ? SPEC.from : SPEC.to) as NameAddr).params.tag ?? undefined;
+    return (this.required(spec) as NameAddr).params.tag ?? undefined;
   }
 
   /** A mandatory header's parsed value; throws SipParseError(400) when it is missing. */
@@ -408,16 +618,20 @@ export abstract class SipMessage {
 }
 
 /** Parses a field once, caching the value; errors name the header and carry its offset. */
-function parseField(f: HeaderField, parse: (value: string) => unknown): unknown {
+function parseField(f: HeaderField, spec: HeaderSpec): unknown {
   if (f.parsed !== undefined) return f.parsed;
   try {
-    f.parsed = parse(f.value);
+    f.parsed = spec.parse(f.value);
   } catch (e) {
-    const reason = e instanceof SipParseError ? e.reason : String(e);
-    const status = e instanceof SipParseError ? e.status : 400;
-    throw new SipParseError(`bad ${f.name} header: ${reason}`, f.offset, status);
+    throw fieldError(e, f.name, f.offset);
   }
   return f.parsed;
+}
+
+function fieldError(e: unknown, name: string, offset: number): SipParseError {
+  const reason = e instanceof SipParseError ? e.reason : String(e);
+  const status = e instanceof SipParseError ? e.status : 400;
+  return new SipParseError(`bad ${name} header: ${reason}`, offset, status);
 }
 
 export class SipRequest extends SipMessage {
@@ -426,7 +640,7 @@ export class SipRequest extends SipMessage {
   private uriParsed: Uri | undefined = undefined;
 
   /** @internal Built by parseMessage or createRequest. */
-  constructor(method: string, uriRaw: string, headers: HeaderField[], body?: Uint8Array, source?: WireSpan) {
+  constructor(method: string, uriRaw: string, headers: HeaderField[] | HeaderIndex, body?: Uint8Array, source?: WireSpan) {
     super(headers, body, source);
     this.method = method;
     this.uriRaw = uriRaw;
@@ -471,7 +685,7 @@ export class SipResponse extends SipMessage {
   private reasonRaw: string;
 
   /** @internal Built by parseMessage or createResponse. */
-  constructor(status: number, reasonRaw: string, headers: HeaderField[], body?: Uint8Array, source?: WireSpan) {
+  constructor(status: number, reasonRaw: string, headers: HeaderField[] | HeaderIndex, body?: Uint8Array, source?: WireSpan) {
     super(headers, body, source);
     this.status = status;
     this.reasonRaw = reasonRaw;

@@ -6,6 +6,7 @@ import { isAscii } from 'node:buffer';
 import { SipParseError } from '../core/errors.js';
 import { KNOWN_METHODS } from '../core/methods.js';
 import { isTokenChar } from './grammar.js';
+import { fastFrame } from './fast-frame.js';
 import { FOLDED, HeaderField, NON_ASCII } from './header-field.js';
 import { headerKey, knownHeaderKeyAt } from './header-names.js';
 import { resolveLimits, type MessageLimits } from './limits.js';
@@ -36,9 +37,21 @@ const LF = 10;
  * Throws SipParseError, and nothing else, on malformed input.
  */
 export function parseMessage(data: Uint8Array | string, options?: ParseOptions): SipRequest | SipResponse {
+  return parse(data, options, true);
+}
+
+/**
+ * @internal parseMessage without the byte-level fast path: the general parser alone. Tests compare
+ * the two; they must agree on every input.
+ */
+export function parseMessageGeneral(data: Uint8Array | string, options?: ParseOptions): SipRequest | SipResponse {
+  return parse(data, options, false);
+}
+
+function parse(data: Uint8Array | string, options: ParseOptions | undefined, fast: boolean): SipRequest | SipResponse {
   let msg: SipRequest | SipResponse;
   try {
-    msg = parseFrame(toBuffer(data), options);
+    msg = parseFrame(toBuffer(data), options, fast);
     if (options?.lazy !== true) strictChecks(msg);
   } catch (e) {
     if (e instanceof SipParseError) throw e;
@@ -54,7 +67,7 @@ function toBuffer(data: Uint8Array | string): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest | SipResponse {
+function parseFrame(buf: Buffer, options: ParseOptions | undefined, fast: boolean): SipRequest | SipResponse {
   const limits = options?.limits ? resolveLimits(options.limits) : resolveLimits();
   if (buf.length > limits.maxMessageSize) {
     throw new SipParseError(`message of ${buf.length} bytes exceeds the limit of ${limits.maxMessageSize}`, limits.maxMessageSize, 513);
@@ -63,6 +76,11 @@ function parseFrame(buf: Buffer, options: ParseOptions | undefined): SipRequest 
   let start = 0;
   while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
   if (start === buf.length) throw new SipParseError('empty message', start, 400);
+  if (fast) {
+    // The common shape, read straight from the bytes; anything else (and every error) below.
+    const msg = fastFrame(buf, start, limits);
+    if (msg !== undefined) return msg;
+  }
 
   // The whole message as one latin1 string (one char per byte, so indices are byte offsets less
   // `start`): header values are slices of it, and V8's string search finds the empty line faster
@@ -277,7 +295,7 @@ function strictChecks(msg: SipRequest | SipResponse): void {
     }
     // RFC 4475 mismatch01/02: the CSeq method must be the request's method. An unknown method
     // gets 501 rather than 400 (RFC 4475 §3.1.2.18).
-    const cseq = msg.headers.some((f) => f.key === 'cseq') ? msg.cseq : undefined;
+    const cseq = msg.has('cseq') ? msg.cseq : undefined;
     if (cseq && cseq.method !== msg.method) {
       const status = KNOWN_METHODS.has(msg.method) ? 400 : 501;
       throw new SipParseError(`CSeq method ${cseq.method} does not match request method ${msg.method}`, -1, status);

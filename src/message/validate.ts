@@ -35,9 +35,7 @@ function fail(status: number, reason: string, headers?: Array<[string, string]>)
 }
 
 function countOf(req: SipRequest, key: string): number {
-  let n = 0;
-  for (const f of req.headers) if (f.key === key) n++;
-  return n;
+  return req.countOf(key);
 }
 
 function mediaMatches(accepted: MediaType, type: string): boolean {
