@@ -23,12 +23,12 @@ export function fastFrame(buf: Buffer, start: number, limits: MessageLimits): Si
   const source: WireSpan = { buf, start, bodyStart: headEnd + 2, end: r.bodyEnd };
   // The start line and header section as one binary string; values are slices of it.
   const text = (buf as Latin1Sliceable).latin1Slice(start, headEnd);
-  const index: HeaderIndex = { text, buf, base: start, flags: r.high, lines: r.lines };
+  const index: HeaderIndex = { text, buf, base: start, flags: r.high, lines: r.lines, count: r.count };
   if (r.isResponse) return new SipResponse(r.status, text.slice(r.reasonStart - start, r.firstEnd - start), index, undefined, source);
   const u = r.uriStart - start;
   const ue = r.uriEnd - start;
   // A scheme: a ':' after at least one char (sip: and sips: found without a search).
   const colon = text.charCodeAt(u) === 58 ? 0 : text.charCodeAt(u + 3) === 58 ? 3 : text.charCodeAt(u + 4) === 58 ? 4 : text.indexOf(':', u) - u;
   if (colon <= 0 || colon >= ue - u) return undefined;
-  return new SipRequest(text.slice(0, r.methodEnd - start), text.slice(u, ue), index, undefined, source);
+  return new SipRequest(text.slice(0, r.methodEnd - start), text.slice(u, ue), index, undefined, source, u);
 }

@@ -24,7 +24,7 @@ import { NON_ASCII } from './header-field.js';
 import * as names from './header-names.js';
 import type { MessageLimits } from './limits.js';
 import { newParams, paramName, type Params } from './params.js';
-import type { CSeq, Via } from './types.js';
+import type { CSeq, MediaType, NameAddr, SipUri, Via } from './types.js';
 
 const CR = 13;
 const LF = 10;
@@ -50,6 +50,17 @@ for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-
 const WORD = new Uint8Array(256);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~()<>:\\"/[]?{}') WORD[c.charCodeAt(0)] = 1;
 
+/** SIP URI user chars (RFC 3261 §25.1 unreserved and user-unreserved): & = + $ , ; ? / and alphanumerics and marks. */
+const URI_USER = new Uint8Array(256);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/") URI_USER[c.charCodeAt(0)] = 1;
+/** What a userinfo may hold besides those: ':' (password) and '%' (escapes). */
+const URI_USERINFO = URI_USER.slice();
+URI_USERINFO[58] = 1;
+URI_USERINFO[37] = 1;
+/** uri-parameter chars (unreserved and param-unreserved: [ ] / : & + $). */
+const URI_PARAM = new Uint8Array(256);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()[]/:&+$") URI_PARAM[c.charCodeAt(0)] = 1;
+
 /** Hostname chars: letters and digits (1), '-' (2), '.' (3). */
 const HOST = new Uint8Array(256);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') HOST[c.charCodeAt(0)] = 1;
@@ -57,12 +68,69 @@ HOST[45] = 2;
 HOST[46] = 3;
 
 const CONTENT_LENGTH = names.keyIdOf('content-length');
+
+/**
+ * The usual spellings of known header names, each with its ':' (and the compact forms in lower
+ * case), as little-endian words back to back (the last one zero-padded, compared under a mask);
+ * PATTERN_FIRST[first byte] starts a chain through PATTERN_NEXT of candidates. Comparing four bytes
+ * at a time costs a few instructions; classifying and packing each char costs about 20.
+ */
+const patternNames = [...names.COMMON_NAMES, ...Object.keys(names.COMPACT_FORMS)];
+const PATTERN_WORDS = new Int32Array(patternNames.reduce((t, n) => t + ((n.length + 4) >> 2), 0));
+/** Per pattern: its first word in PATTERN_WORDS, how many words, the mask of the last one, its length without the ':'. */
+const PATTERN_AT = new Uint16Array(patternNames.length + 1);
+const PATTERN_COUNT = new Uint8Array(patternNames.length + 1);
+const PATTERN_MASK = new Int32Array(patternNames.length + 1);
+const PATTERN_LEN = new Uint8Array(patternNames.length + 1);
+const PATTERN_ID = new Uint8Array(patternNames.length + 1);
+const PATTERN_NEXT = new Uint8Array(patternNames.length + 1);
+const PATTERN_FIRST = new Uint8Array(256);
+{
+  let at = 0;
+  // Chains keep the list's order: the most common names are tried first.
+  for (let k = patternNames.length; k >= 1; k--) {
+    const name = patternNames[k - 1]!;
+    const first = name.charCodeAt(0);
+    PATTERN_NEXT[k] = PATTERN_FIRST[first]!;
+    PATTERN_FIRST[first] = k;
+  }
+  for (let k = 1; k <= patternNames.length; k++) {
+    const name = patternNames[k - 1]!;
+    const bytes = name + ':';
+    const count = (bytes.length + 3) >> 2;
+    PATTERN_AT[k] = at;
+    PATTERN_COUNT[k] = count;
+    PATTERN_LEN[k] = name.length;
+    PATTERN_ID[k] = names.keyIdOf(names.headerKey(name));
+    const rest = bytes.length & 3;
+    PATTERN_MASK[k] = rest === 0 ? -1 : (1 << (8 * rest)) - 1;
+    for (let j = 0; j < count; j++) {
+      let word = 0;
+      for (let i = 3; i >= 0; i--) word = (word << 8) | (4 * j + i < bytes.length ? bytes.charCodeAt(4 * j + i) : 0);
+      PATTERN_WORDS[at++] = word;
+    }
+  }
+  if (patternNames.length > 255 || PATTERN_ID.includes(0, 1)) throw new Error('header name patterns do not fit their tables');
+}
 const { COMPACT_ID, NAME_V1, NAME_V2, NAME_LEN, NAME_ID, nameSlot } = names;
 const NAME_MASK = names.NAME_TABLE_SIZE - 1;
 
-/** Numbers per line in FRAME.lines, and where the name's length sits in the last one (above the 8-bit key id). */
-export const STRIDE = 4;
-export const NAME_SHIFT = 8;
+/**
+ * FRAME.lines holds two numbers per line: line start (relative to the message start, below 2^16)
+ * | line length (to its CR, below 2^14) << 16; then key id (8 bits) | whitespace after the colon
+ * (4 bits) << WS_SHIFT | name length << NAME_SHIFT. The value starts after the name, its colon and
+ * the whitespace.
+ */
+export const STRIDE = 2;
+export const WS_SHIFT = 8;
+export const NAME_SHIFT = 12;
+
+/** Four bytes of B from `x` as a little-endian int32 (any alignment); `w` is W. */
+function wordAt(w: Int32Array, x: number): number {
+  const q = x >> 2;
+  const sh = (x & 3) << 3;
+  return sh === 0 ? w[q]! : (w[q]! >>> sh) | (w[q + 1]! << (32 - sh));
+}
 
 /** What scanFrame found, valid until the next call. Offsets are into the buffer. */
 export const FRAME = {
@@ -79,8 +147,10 @@ export const FRAME = {
   bodyEnd: 0,
   /** NON_ASCII when a header value holds a byte above 0x7f, else 0. */
   high: 0,
-  /** STRIDE numbers per header line, relative to the message start: line start, value start, line end (its CR), key id | name length << NAME_SHIFT. */
+  /** STRIDE numbers per header line (see STRIDE). */
   lines: [] as number[],
+  /** How many numbers of `lines` are used (the array may be longer, its tail holes). */
+  count: 0,
 };
 
 /** Makes B hold `buf`'s bytes (buf.length <= SCRATCH_SIZE). */
@@ -166,18 +236,51 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
   p += 2;
 
   // ---- header lines ----
-  const lines: number[] = [];
+  // Room for 16 lines without growing (a grown array leaves its old store as garbage).
+  const lines: number[] = new Array<number>(16 * STRIDE);
+  let n = 0;
   const maxLines = limits.maxHeaders * STRIDE;
+  const patWords = PATTERN_WORDS;
+  const patFirst = PATTERN_FIRST;
+  const patNext = PATTERN_NEXT;
+  const patAt = PATTERN_AT;
+  const patCount = PATTERN_COUNT;
+  const patMask = PATTERN_MASK;
+  const patLen = PATTERN_LEN;
+  const patId = PATTERN_ID;
+  const compactId = COMPACT_ID;
+  const nameId = NAME_ID;
+  const nameV1 = NAME_V1;
+  const nameV2 = NAME_V2;
+  const nameLength = NAME_LEN;
   let high = 0;
   let contentLength = -1;
   let contentLengthConflict = false;
   for (;;) {
     const ls = p;
-    // Header name. Letters and '-' (all known names are made of them) are packed exactly, five bits
-    // a char (see header-names.ts), so one table probe finds the key.
+    // Header name: first the usual spellings with their ':', compared four bytes at a time (see PATTERN_WORDS).
+    let id = 0;
+    const u = wordAt(w32, p);
+    for (let k = patFirst[u & 255]!; k !== 0; k = patNext[k]!) {
+      const at = patAt[k]!;
+      const last = patCount[k]! - 1;
+      if (last === 0) {
+        if ((u & patMask[k]!) !== patWords[at]) continue;
+      } else {
+        if (u !== patWords[at]) continue;
+        let j = 1;
+        while (j < last && wordAt(w32, p + 4 * j) === patWords[at + j]) j++;
+        if (j < last || (wordAt(w32, p + 4 * last) & patMask[k]!) !== patWords[at + last]) continue;
+      }
+      id = patId[k]!;
+      p += patLen[k]!;
+      break;
+    }
+    // Else letters and '-' (all known names are made of them) are packed exactly, five bits a char
+    // (see header-names.ts), so one table probe finds the key.
     let v1 = 0;
     let v2 = 0;
-    for (;;) {
+    if (id === 0) for (;;) {
       c = b[p]!;
       let k = (c | 0x20) - 96;
       if (k < 1 || k > 26) {
@@ -188,20 +291,21 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
       else v2 = v2 * 32 + k;
       p++;
     }
-    let id = 0;
-    if (token[c] === 1) {
+    if (id !== 0) {
+      c = 58;
+    } else if (token[c] === 1) {
       // Another token char (a digit, '.', '!'...): no known name has one.
       p++;
       while (token[b[p]!] === 1) p++;
       c = b[p]!;
     } else if (p - ls === 1) {
-      id = COMPACT_ID[b[ls]!]!;
+      id = compactId[b[ls]!]!;
     } else if (p - ls <= 20) {
       const len = p - ls;
       for (let slot = nameSlot(v1, v2, len); ; slot = (slot + 1) & NAME_MASK) {
-        const found = NAME_ID[slot]!;
+        const found = nameId[slot]!;
         if (found === 0) break;
-        if (NAME_V1[slot] === v1 && NAME_V2[slot] === v2 && NAME_LEN[slot] === len) {
+        if (nameV1[slot] === v1 && nameV2[slot] === v2 && nameLength[slot] === len) {
           id = found;
           break;
         }
@@ -216,44 +320,50 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
     p++;
     while ((c = b[p]!) === SP || c === HT) p++;
     const vs = p;
-    // Value: up to CRLF. Bytes 14-127 are skipped four at a time once aligned; bytes above 127 mark
-    // the message non-ASCII; other controls but CR and LF belong to the value.
+    // Value: up to CRLF. Four bytes at a time: any byte below 14 or above 127 sets its high bit in
+    // m, and the lowest set bit is the first such byte (a borrow only runs upwards from a real one).
+    // A byte above 127 marks the message non-ASCII; other controls but CR and LF belong to the value.
     for (;;) {
-      c = b[p]!;
-      if (c >= 14 && c < 128) {
-        p++;
-        if ((p & 3) === 0) {
-          let w = w32[p >> 2]!;
-          while ((((w - 0x0e0e0e0e) | w) & HIGH_BITS) === 0) {
-            p += 4;
-            w = w32[p >> 2]!;
-          }
+      let w = wordAt(w32, p);
+      let m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
+      if (m === 0) {
+        p = (p + 4) & ~3;
+        w = w32[p >> 2]!;
+        m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
+        while (m === 0) {
+          p += 4;
+          w = w32[p >> 2]!;
+          m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
         }
-      } else if (c === CR || c === LF || p >= end) {
-        break;
-      } else {
-        if (c >= 128) high = NON_ASCII;
-        p++;
       }
+      p += (31 - Math.clz32(m ^ (m - 1))) >> 3;
+      c = b[p]!;
+      if (c === CR || c === LF || p >= end) break;
+      if (c >= 128) high = NON_ASCII;
+      p++;
     }
     // CRLF not followed by SP/HT (folding) ends the line; a bare CR or LF is for the general parser.
     if (c !== CR || b[p + 1] !== LF || p + 2 >= end || (c = b[p + 2]!) === SP || c === HT) return false;
-    if (p - ls > maxLine || lines.length >= maxLines) return false;
+    // The line must fit the packed form: length below 2^14, at most 15 whitespace chars after the colon.
+    const ws = vs - ls - nameLen - 1;
+    if (p - ls > maxLine || p - ls >= 1 << 14 || ws > 15 || n >= maxLines) return false;
     if (id === CONTENT_LENGTH) {
       // 1*DIGIT then optional SP/HT, at most 10 digits, below 2^32 (as parseContentLengthValue).
-      let n = 0;
+      let v = 0;
       let q = vs;
       while (q < p && (c = b[q]!) >= 48 && c <= 57) {
-        n = n * 10 + (c - 48);
+        v = v * 10 + (c - 48);
         q++;
       }
       const digits = q - vs;
       while (q < p && ((c = b[q]!) === SP || c === HT)) q++;
-      if (digits === 0 || digits > 10 || q !== p || n > 0xffffffff) return false;
-      if (contentLength >= 0 && n !== contentLength) contentLengthConflict = true;
-      if (contentLength < 0) contentLength = n;
+      if (digits === 0 || digits > 10 || q !== p || v > 0xffffffff) return false;
+      if (contentLength >= 0 && v !== contentLength) contentLengthConflict = true;
+      if (contentLength < 0) contentLength = v;
     }
-    lines.push(ls - start, vs - start, p - start, id | (nameLen << NAME_SHIFT));
+    lines[n] = (ls - start) | ((p - ls) << 16);
+    lines[n + 1] = id | (ws << WS_SHIFT) | (nameLen << NAME_SHIFT);
+    n += STRIDE;
     p += 2;
   }
 
@@ -275,6 +385,7 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
   r.bodyEnd = bodyEnd;
   r.high = high;
   r.lines = lines;
+  r.count = n;
   return true;
 }
 
@@ -351,6 +462,44 @@ export function fastCallId(d: number, s: string, i: number, e: number): string |
 }
 
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'INFO', 'UPDATE', 'PRACK', 'MESSAGE', 'PUBLISH'];
+/** The methods' bytes back to back, where each starts, and chains by first byte (as PATTERN_FIRST). */
+const METHOD_BYTES = new Uint8Array(METHODS.join('').length);
+const METHOD_AT = new Uint8Array(METHODS.length + 1);
+const METHOD_LEN = new Uint8Array(METHODS.length + 1);
+const METHOD_NEXT = new Uint8Array(METHODS.length + 1);
+const METHOD_FIRST = new Uint8Array(256);
+{
+  let at = 0;
+  for (let k = METHODS.length; k >= 1; k--) {
+    const first = METHODS[k - 1]!.charCodeAt(0);
+    METHOD_NEXT[k] = METHOD_FIRST[first]!;
+    METHOD_FIRST[first] = k;
+  }
+  for (let k = 1; k <= METHODS.length; k++) {
+    const m = METHODS[k - 1]!;
+    METHOD_AT[k] = at;
+    METHOD_LEN[k] = m.length;
+    for (let i = 0; i < m.length; i++) METHOD_BYTES[at++] = m.charCodeAt(i);
+  }
+}
+
+/** The method name constant for the bytes [i, e) when they spell one of METHODS, else undefined. */
+function knownMethod(d: number, i: number, e: number): string | undefined {
+  const b = B;
+  const bytes = METHOD_BYTES;
+  const mAt = METHOD_AT;
+  const mLen = METHOD_LEN;
+  const mNext = METHOD_NEXT;
+  const len = e - i;
+  for (let k = METHOD_FIRST[b[d + i]!]!; k !== 0; k = mNext[k]!) {
+    if (mLen[k] !== len) continue;
+    const at = mAt[k]!;
+    let j = 1;
+    while (j < len && b[d + i + j] === bytes[at + j]) j++;
+    if (j === len) return METHODS[k - 1];
+  }
+  return undefined;
+}
 
 /** CSeq: `1*DIGIT LWS Method` filling s[i, e) (as parseCSeq). */
 export function fastCSeq(d: number, s: string, i: number, e: number): CSeq | undefined {
@@ -367,12 +516,7 @@ export function fastCSeq(d: number, s: string, i: number, e: number): CSeq | und
   while (k < e && ((c = b[d + k]!) === SP || c === HT)) k++;
   if (k === digitsEnd || k === e || tokenEnd(d, k, e) !== e) return undefined;
   // The usual methods as constants: no string made.
-  const len = e - k;
-  for (let m = 0; m < METHODS.length; m++) {
-    const name = METHODS[m]!;
-    if (name.length === len && s.startsWith(name, k)) return { seq, method: name };
-  }
-  return { seq, method: s.slice(k, e) };
+  return { seq, method: knownMethod(d, k, e) ?? s.slice(k, e) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,3 +702,273 @@ export function fastVia(d: number, s: string, i: number, e: number): Via[] | und
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// SIP URIs
+
+/** Where the last sipUriAt stopped: the first char that is not part of the URI. */
+let uriStop = 0;
+
+/**
+ * The sip: or sips: URI at s[i] (lower-case scheme; user without password or escapes; a hostname
+ * or IPv4 host; port; uri-parameters without escapes), stopping at the first char that cannot
+ * continue it (see uriStop), which the caller checks. As parseSip for the same text.
+ */
+function sipUriAt(d: number, s: string, i: number, e: number): SipUri | undefined {
+  const b = B;
+  const user = URI_USER;
+  const host = HOST;
+  const param = URI_PARAM;
+  let scheme: 'sip' | 'sips';
+  if (i + 4 > e || b[d + i] !== 115 || b[d + i + 1] !== 105 || b[d + i + 2] !== 112) return undefined;
+  if (b[d + i + 3] === 58) {
+    scheme = 'sip';
+    i += 4;
+  } else if (b[d + i + 3] === 115 && b[d + i + 4] === 58 && i + 5 <= e) {
+    scheme = 'sips';
+    i += 5;
+  } else {
+    return undefined;
+  }
+  // userinfo: ends at '@'; a ':' or '%' before it (password, escapes) is for the general parser.
+  let k = i;
+  while (k < e && user[b[d + k]!] === 1) k++;
+  let userPart: string | undefined;
+  if (k < e && b[d + k] === 64 /* @ */) {
+    if (k === i) return undefined;
+    userPart = s.slice(i, k);
+    i = k + 1;
+  } else if (k < e && (b[d + k] === 58 || b[d + k] === 37)) {
+    const info = URI_USERINFO;
+    while (k < e && info[b[d + k]!] === 1) k++;
+    if (k < e && b[d + k] === 64) return undefined;
+  }
+  // host: a name (lower-cased) or an IPv4 address; an IPv6 reference is for the general parser.
+  // One pass: letters seen (upper case), digits and dots only (numeric), and the hostname rules:
+  // labels non-empty, not starting or ending with '-' (prev: 0 at a label start, 1 after an
+  // alphanumeric, 2 after '-'), no final dot, a toplabel starting with a letter.
+  const hs = i;
+  let upper = false;
+  let numeric = true;
+  let valid = true;
+  let prev = 0;
+  let labelStart = i;
+  while (i < e) {
+    const c = b[d + i]!;
+    const t = host[c]!;
+    if (t === 1) {
+      if (c > 57) {
+        numeric = false;
+        if (c < 91) upper = true;
+      }
+      prev = 1;
+    } else if (t === 3) {
+      if (prev !== 1) valid = false;
+      labelStart = i + 1;
+      prev = 0;
+    } else if (t === 2) {
+      if (prev === 0) valid = false;
+      numeric = false;
+      prev = 2;
+    } else {
+      break;
+    }
+    i++;
+  }
+  if (i === hs) return undefined;
+  let hostName: string;
+  let hostType: SipUri['hostType'];
+  if (numeric) {
+    if (!isDottedQuad(d, hs, i)) return undefined;
+    hostName = s.slice(hs, i);
+    hostType = 'ipv4';
+  } else {
+    if (!valid || prev !== 1 || !isAlpha(b[d + labelStart]!)) return undefined;
+    hostName = s.slice(hs, i);
+    if (upper) hostName = hostName.toLowerCase();
+    hostType = 'name';
+  }
+  let port = -1;
+  if (i < e && b[d + i] === 58 /* : */) {
+    const ps = ++i;
+    port = 0;
+    let c = 0;
+    while (i < e && (c = b[d + i]! - 48) >= 0 && c <= 9) {
+      port = port * 10 + c;
+      i++;
+    }
+    if (i === ps || i - ps > 5 || port > 65535 || (i < e && b[d + i] === 58)) return undefined;
+  }
+  const params = newParams();
+  while (i < e && b[d + i] === 59 /* ; */) {
+    const ns = ++i;
+    while (i < e && param[b[d + i]!] === 1) i++;
+    if (i === ns) return undefined;
+    const name = i - ns === 2 && b[d + ns] === 108 && b[d + ns + 1] === 114 ? 'lr' : paramName(s, ns, i);
+    let value: string | null = null;
+    if (i < e && b[d + i] === 61 /* = */) {
+      const vs = ++i;
+      while (i < e && param[b[d + i]!] === 1) i++;
+      if (i === vs) return undefined;
+      value = s.slice(vs, i);
+    }
+    // A repeated uri-parameter is an error (RFC 3261 §19.1.1): for the general parser to report.
+    if (params[name] !== undefined) return undefined;
+    params[name] = value;
+  }
+  uriStop = i;
+  const uri: SipUri = { scheme, host: hostName, hostType, params, headers: newParams() as Record<string, string> };
+  if (userPart !== undefined) uri.user = userPart;
+  if (port >= 0) uri.port = port;
+  return uri;
+}
+
+/** A whole SIP URI in s[i, e) (the Request-URI), as parseUri; undefined for anything else. */
+export function fastSipUri(d: number, s: string, i: number, e: number): SipUri | undefined {
+  const uri = sipUriAt(d, s, i, e);
+  return uri !== undefined && uriStop === e ? uri : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// name-addr (From, To, Route, Record-Route, Contact, Refer-To...)
+
+/** Where the last nameAddrAt stopped: the ',' after it or the end. */
+let nameAddrStop = 0;
+
+/**
+ * One `[display-name] <sip-uri> *(;param)` at s[i] (i at its first char), up to a ',' or `e`: a
+ * quoted display name without escapes, or tokens separated by single spaces; header parameters as
+ * plainParams takes them. In a list (`list`), a bare addr-spec is left to the general parser, which
+ * splits the list first. As parseNameAddr for the same text.
+ */
+function nameAddrAt(d: number, s: string, i: number, e: number, list: boolean): NameAddr | undefined {
+  const b = B;
+  let displayName: string | undefined;
+  let c = b[d + i]!;
+  if (c === 34 /* " */) {
+    let k = i + 1;
+    while (k < e && (c = b[d + k]!) !== 34 && c !== 92 && c !== CR && c !== LF) k++;
+    if (k >= e || c !== 34) return undefined;
+    displayName = s.slice(i + 1, k);
+    i = k + 1;
+    while (i < e && ((c = b[d + i]!) === SP || c === HT)) i++;
+  } else if (c !== 60 /* < */) {
+    let k = tokenEnd(d, i, e);
+    if (k === i) return undefined;
+    if (k < e && (c = b[d + k]!) !== SP && c !== HT && c !== 60) {
+      // A bare addr-spec: the URI runs to the first ';' or whitespace, and holds no ',' or '?'
+      // (RFC 3261 §20.10); its parameters are the header's.
+      if (list) return undefined;
+      let u = i;
+      while (u < e && (c = b[d + u]!) !== 59 && c !== SP && c !== HT) {
+        if (c === 44 || c === 63) return undefined;
+        u++;
+      }
+      const uri = sipUriAt(d, s, i, u);
+      if (uri === undefined || uriStop !== u) return undefined;
+      const params = newParams();
+      if (plainParams(d, s, u, e, params) !== e) return undefined;
+      nameAddrStop = e;
+      return { uri, params };
+    }
+    // Display name: tokens separated by one SP, then optional whitespace before '<'.
+    const ds = i;
+    let de = k;
+    for (;;) {
+      i = de;
+      while (i < e && ((c = b[d + i]!) === SP || c === HT)) i++;
+      if (i >= e) return undefined;
+      if (c === 60) break;
+      if (i !== de + 1 || b[d + de] !== SP) return undefined;
+      k = tokenEnd(d, i, e);
+      if (k === i) return undefined;
+      de = k;
+    }
+    displayName = s.slice(ds, de);
+  }
+  if (i >= e || b[d + i] !== 60) return undefined;
+  const uri = sipUriAt(d, s, i + 1, e);
+  if (uri === undefined || uriStop >= e || b[d + uriStop] !== 62 /* > */) return undefined;
+  const params = newParams();
+  const stop = plainParams(d, s, uriStop + 1, e, params);
+  if (stop < 0 || (!list && stop !== e)) return undefined;
+  nameAddrStop = stop;
+  return displayName === undefined ? { uri, params } : { displayName, uri, params };
+}
+
+/** From, To, Refer-To: one name-addr filling s[i, e). */
+export function fastNameAddr(d: number, s: string, i: number, e: number): NameAddr | undefined {
+  return i < e ? nameAddrAt(d, s, i, e, false) : undefined;
+}
+
+/** Route, Record-Route, Path: comma-separated name-addrs (as parseNameAddrList). */
+export function fastNameAddrList(d: number, s: string, i: number, e: number): NameAddr[] | undefined {
+  const b = B;
+  const out: NameAddr[] = [];
+  for (;;) {
+    if (i >= e) return undefined;
+    const na = nameAddrAt(d, s, i, e, true);
+    if (na === undefined) return undefined;
+    out.push(na);
+    i = nameAddrStop;
+    if (i >= e) return out;
+    i++;
+    while (i < e && (b[d + i] === SP || b[d + i] === HT)) i++;
+  }
+}
+
+/** Contact: a name-addr list whose entries carry no q or expires (those are checked by the general parser). */
+export function fastContact(d: number, s: string, i: number, e: number): NameAddr[] | undefined {
+  const list = fastNameAddrList(d, s, i, e);
+  if (list === undefined) return undefined;
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!.params;
+    if (p.q !== undefined || p.expires !== undefined) return undefined;
+  }
+  return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token lists and Content-Type
+
+/** `token *(COMMA token)` (Allow, Supported, Require...), possibly empty (as parseTokenList). */
+export function fastTokenList(d: number, s: string, i: number, e: number): string[] | undefined {
+  const b = B;
+  const out: string[] = [];
+  if (i >= e) return out;
+  for (;;) {
+    const t = tokenEnd(d, i, e);
+    if (t === i) return undefined;
+    out.push(knownMethod(d, i, t) ?? s.slice(i, t));
+    i = t;
+    while (i < e && (b[d + i] === SP || b[d + i] === HT)) i++;
+    if (i >= e) return out;
+    if (b[d + i] !== 44 /* , */) return undefined;
+    i++;
+    while (i < e && (b[d + i] === SP || b[d + i] === HT)) i++;
+  }
+}
+
+
+/** Content-Type: `type/subtype *(;name=value)` without whitespace (as parseContentType). */
+export function fastContentType(d: number, s: string, i: number, e: number): MediaType | undefined {
+  const b = B;
+  const te = tokenEnd(d, i, e);
+  if (te === i || te >= e || b[d + te] !== 47 /* / */) return undefined;
+  const se = tokenEnd(d, te + 1, e);
+  if (se === te + 1) return undefined;
+  let type: string;
+  let subtype: string;
+  if (s.startsWith('application/sdp', i) && se - i === 15) {
+    type = 'application';
+    subtype = 'sdp';
+  } else {
+    type = s.slice(i, te).toLowerCase();
+    subtype = s.slice(te + 1, se).toLowerCase();
+  }
+  if (type === '*' || subtype === '*') return undefined;
+  const params = newParams();
+  if (plainParams(d, s, se, e, params) !== e) return undefined;
+  for (const name in params) if (params[name] === null) return undefined;
+  return { type, subtype, params };
+}

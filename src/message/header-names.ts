@@ -17,9 +17,8 @@ const WIRE_NAMES: Record<string, string> = {
   rseq: 'RSeq', rack: 'RAck', 'min-se': 'Min-SE', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match',
 };
 
-// The names real traffic uses, mapped without lower-casing: the parser's hot path is one lookup.
-const FAST: Record<string, string> = Object.create(null) as Record<string, string>;
-for (const name of [
+/** The names real traffic uses, in their usual spelling. */
+export const COMMON_NAMES: readonly string[] = [
   'Via', 'From', 'To', 'Call-ID', 'Call-Id', 'CSeq', 'Cseq', 'Contact', 'Max-Forwards', 'Route', 'Record-Route',
   'Content-Length', 'Content-Type', 'Expires', 'Min-Expires', 'Allow', 'Supported', 'Require', 'Proxy-Require',
   'Unsupported', 'Event', 'Subscription-State', 'Refer-To', 'Referred-By', 'Replaces', 'Refer-Sub',
@@ -29,10 +28,23 @@ for (const name of [
   'Content-Disposition', 'Content-Encoding', 'Accept-Encoding', 'Accept-Language', 'Content-Language',
   'Alert-Info', 'Call-Info', 'Error-Info', 'In-Reply-To', 'MIME-Version', 'Reply-To', 'Security-Client',
   'Service-Route',
-]) {
-  FAST[name] = name.toLowerCase();
-  FAST[name.toLowerCase()] = name.toLowerCase();
-  FAST[name.toUpperCase()] = name.toLowerCase();
+];
+
+/**
+ * The same string, internalized (the one V8 keeps for property names and literals): keys compared
+ * with === then match by pointer, without a char-by-char compare.
+ */
+function intern(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}
+
+// Those names mapped without lower-casing: the parser's hot path is one lookup.
+const FAST: Record<string, string> = Object.create(null) as Record<string, string>;
+for (const name of COMMON_NAMES) {
+  const key = intern(name.toLowerCase());
+  FAST[name] = key;
+  FAST[name.toLowerCase()] = key;
+  FAST[name.toUpperCase()] = key;
 }
 for (const c in COMPACT_FORMS) {
   FAST[c] = COMPACT_FORMS[c]!;
@@ -108,6 +120,11 @@ export function knownHeaderKeyAt(src: string, start: number, end: number): strin
 // ---------------------------------------------------------------------------------------------
 // Key ids: the byte-level parser (fast-frame.ts) files each known header under a small integer,
 // so that lookups compare numbers and no key string is made per line.
+
+/** Every spelling headerKey knows without lower-casing, with its key. */
+export function knownSpellings(): Array<[string, string]> {
+  return Object.keys(FAST).map((n): [string, string] => [n, FAST[n]!]);
+}
 
 /** Canonical keys by id; id 0 is "not a known name" (the key is then the name lower-cased). */
 export const KEY_BY_ID: readonly string[] = ['', ...new Set(Object.values(FAST))];

@@ -5,7 +5,9 @@
 import { SipParseError } from '../core/errors.js';
 import { keyIdOf } from './header-names.js';
 import * as h from './headers/index.js';
-import { fastCallId, fastCSeq, fastNumber, fastVia, type ByteParser } from './fast-scan.js';
+import {
+  fastCallId, fastContact, fastContentType, fastCSeq, fastNameAddr, fastNameAddrList, fastNumber, fastTokenList, fastVia, type ByteParser,
+} from './fast-scan.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
 import type { ContactValue, NameAddr } from './types.js';
 
@@ -59,9 +61,9 @@ function list(key: string, parse: (value: string) => unknown[], fast?: ByteParse
 const MAX_UINT32 = 0xffffffff;
 const uint32: ByteParser = (d, _s, i, e) => fastNumber(d, i, e, MAX_UINT32);
 
-const nameAddr = (key: string) => single(key, (v) => parseNameAddr(v));
-const nameAddrList = (key: string) => list(key, (v) => parseNameAddrList(v));
-const tokenList = (key: string) => list(key, (v) => h.parseTokenList(v));
+const nameAddr = (key: string) => single(key, (v) => parseNameAddr(v), fastNameAddr);
+const nameAddrList = (key: string) => list(key, (v) => parseNameAddrList(v), fastNameAddrList);
+const tokenList = (key: string) => list(key, (v) => h.parseTokenList(v), fastTokenList);
 const auth = (key: string) => list(key, (v) => [h.parseAuth(v)]);
 
 /** The parser of each header hookflash reads, by name. Headers not listed here are kept as text. */
@@ -72,13 +74,13 @@ export const SPEC = {
   callId: single('call-id', h.parseCallId, fastCallId),
   cseq: single('cseq', h.parseCSeq, fastCSeq),
   maxForwards: single('max-forwards', h.parseMaxForwards, (d, _s, i, e) => fastNumber(d, i, e, 255)),
-  contact: { key: 'contact', id: idOf('contact'), list: true, parse: parseContact },
+  contact: { key: 'contact', id: idOf('contact'), list: true, parse: parseContact, fast: fastContact },
   route: nameAddrList('route'),
   recordRoute: nameAddrList('record-route'),
   path: nameAddrList('path'),
   serviceRoute: nameAddrList('service-route'),
   contentLength: single('content-length', h.parseContentLength, uint32),
-  contentType: single('content-type', h.parseContentType),
+  contentType: single('content-type', h.parseContentType, fastContentType),
   accept: list('accept', h.parseAccept),
   expires: single('expires', h.parseExpires, uint32),
   minExpires: single('min-expires', h.parseMinExpires, uint32),

@@ -4,11 +4,11 @@
  */
 import { SipParseError } from '../core/errors.js';
 import { HeaderField, fromBinary, toBinary } from './header-field.js';
-import { headerKey, KEY_BY_ID, keyIdOf } from './header-names.js';
+import { headerKey, KEY_BY_ID, keyIdOf, knownSpellings } from './header-names.js';
 import { splitComma } from './grammar.js';
 import { scanTag } from './tag-scan.js';
 import { HEADER_SPECS, SPEC, SPEC_BY_ID, type HeaderSpec } from './header-registry.js';
-import { NAME_SHIFT, parseValue, STRIDE } from './fast-scan.js';
+import { fastSipUri, NAME_SHIFT, parseValue, STRIDE, WS_SHIFT } from './fast-scan.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
   AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
@@ -28,6 +28,27 @@ export interface WireSpan {
 
 const ID_MASK = 255;
 
+/** The spec of every known spelling of a header hookflash parses: getParsed's one lookup. */
+const SPEC_BY_NAME = new Map<string, HeaderSpec>();
+for (const [name, key] of knownSpellings()) {
+  const spec = HEADER_SPECS.get(key);
+  if (spec !== undefined) SPEC_BY_NAME.set(name, spec);
+}
+
+// Decoding a line of HeaderIndex.lines (fast-scan.ts STRIDE): `a` is its first number, `m` its second.
+function lineStart(a: number): number {
+  return a & 0xffff;
+}
+function lineEnd(a: number): number {
+  return (a & 0xffff) + (a >>> 16);
+}
+function nameEnd(a: number, m: number): number {
+  return (a & 0xffff) + (m >>> NAME_SHIFT);
+}
+function valueStart(a: number, m: number): number {
+  return (a & 0xffff) + (m >>> NAME_SHIFT) + 1 + ((m >>> WS_SHIFT) & 15);
+}
+
 /**
  * @internal The header lines of a message read by the byte-level parser (fast-frame.ts): offsets
  * into the header text, from which HeaderField objects are made only if `headers` is read.
@@ -41,8 +62,10 @@ export interface HeaderIndex {
   base: number;
   /** NON_ASCII when the header section holds bytes above 0x7f, else 0 (HeaderField flags). */
   flags: number;
-  /** STRIDE numbers per line: line start, value start, line end (its CR), key id | name length << NAME_SHIFT. */
+  /** STRIDE numbers per line (fast-scan.ts): where it starts and ends, its key id, name length and value start. */
   lines: number[];
+  /** How many numbers of `lines` are in use. */
+  count: number;
 }
 
 export abstract class SipMessage {
@@ -50,7 +73,7 @@ export abstract class SipMessage {
   private _headers: HeaderField[] | undefined;
   /** The same lines as offsets, until `headers` is first read (then undefined). */
   private _index: HeaderIndex | undefined;
-  /** With _index: parsed values by line number (o >> 2 for the line at lines[o], STRIDE being 4). */
+  /** With _index: parsed values by line number (o >> 1 for the line at lines[o], STRIDE being 2). */
   private _vals: unknown[] | undefined;
   /** With _index: merged list header values by key id. */
   private _merged: unknown[] | undefined;
@@ -81,18 +104,19 @@ export abstract class SipMessage {
   /** Makes the HeaderField objects from the index, carrying over the values parsed so far. */
   private materialize(): HeaderField[] {
     const ix = this._index!;
-    const { text, lines, base, flags } = ix;
+    const { text, lines, base, flags, count } = ix;
     const vals = this._vals;
     const merged = this._merged;
     const out: HeaderField[] = [];
-    for (let o = 0; o < lines.length; o += STRIDE) {
-      const ls = lines[o]!;
-      const meta = lines[o + 3]!;
-      const id = meta & ID_MASK;
-      const nameEnd = ls + (meta >>> NAME_SHIFT);
-      const key = id !== 0 ? KEY_BY_ID[id]! : headerKey(text.slice(ls, nameEnd));
-      const f = new HeaderField(text, ls, nameEnd, lines[o + 1]!, lines[o + 2]!, key, base + ls, flags);
-      if (vals !== undefined && vals[o >> 2] !== undefined) f.parsed = vals[o >> 2];
+    for (let o = 0; o < count; o += STRIDE) {
+      const a = lines[o]!;
+      const m = lines[o + 1]!;
+      const ls = lineStart(a);
+      const id = m & ID_MASK;
+      const ne = nameEnd(a, m);
+      const key = id !== 0 ? KEY_BY_ID[id]! : headerKey(text.slice(ls, ne));
+      const f = new HeaderField(text, ls, ne, valueStart(a, m), lineEnd(a), key, base + ls, flags);
+      if (vals !== undefined && vals[o >> 1] !== undefined) f.parsed = vals[o >> 1];
       if (merged !== undefined && id !== 0 && merged[id] !== undefined) {
         // The merged list lives on the header's first line.
         f.merged = merged[id];
@@ -110,16 +134,17 @@ export abstract class SipMessage {
   /** Index of the first number of the first line with this key at or after `from`, or -1. */
   private lineOf(ix: HeaderIndex, key: string, from: number): number {
     const lines = ix.lines;
+    const count = ix.count;
     const id = keyIdOf(key);
     if (id !== 0) {
-      for (let o = from; o < lines.length; o += STRIDE) if ((lines[o + 3]! & ID_MASK) === id) return o;
+      for (let o = from; o < count; o += STRIDE) if ((lines[o + 1]! & ID_MASK) === id) return o;
       return -1;
     }
-    for (let o = from; o < lines.length; o += STRIDE) {
-      const meta = lines[o + 3]!;
-      if ((meta & ID_MASK) !== 0) continue;
-      const ls = lines[o]!;
-      if (headerKey(ix.text.slice(ls, ls + (meta >>> NAME_SHIFT))) === key) return o;
+    for (let o = from; o < count; o += STRIDE) {
+      const a = lines[o]!;
+      const m = lines[o + 1]!;
+      if ((m & ID_MASK) !== 0) continue;
+      if (headerKey(ix.text.slice(lineStart(a), nameEnd(a, m))) === key) return o;
     }
     return -1;
   }
@@ -127,8 +152,8 @@ export abstract class SipMessage {
   /** A line's value as HeaderField#value gives it: trailing whitespace trimmed, UTF-8 decoded. */
   private valueAt(ix: HeaderIndex, o: number): string {
     const text = ix.text;
-    const vs = ix.lines[o + 1]!;
-    let end = ix.lines[o + 2]!;
+    const vs = valueStart(ix.lines[o]!, ix.lines[o + 1]!);
+    let end = lineEnd(ix.lines[o]!);
     while (end > vs && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
     const v = text.slice(vs, end);
     return ix.flags !== 0 ? fromBinary(v) : v;
@@ -138,32 +163,34 @@ export abstract class SipMessage {
   private parseLine(ix: HeaderIndex, o: number, spec: HeaderSpec): unknown {
     let vals = this._vals;
     if (vals !== undefined) {
-      const v = vals[o >> 2];
+      const v = vals[o >> 1];
       if (v !== undefined) return v;
     }
     let v: unknown;
     const fast = spec.fast;
-    if (fast !== undefined && ix.flags === 0) v = parseValue(ix.buf, ix.base, ix.text, ix.lines[o + 1]!, ix.lines[o + 2]!, fast);
+    const a = ix.lines[o]!;
+    const m = ix.lines[o + 1]!;
+    if (fast !== undefined && ix.flags === 0) v = parseValue(ix.buf, ix.base, ix.text, valueStart(a, m), lineEnd(a), fast);
     if (v === undefined) {
       try {
         v = spec.parse(this.valueAt(ix, o));
       } catch (e) {
-        const ls = ix.lines[o]!;
-        throw fieldError(e, ix.text.slice(ls, ls + (ix.lines[o + 3]! >>> NAME_SHIFT)), ix.base + ls);
+        throw fieldError(e, ix.text.slice(lineStart(a), nameEnd(a, m)), ix.base + lineStart(a));
       }
     }
-    if (vals === undefined) vals = this._vals = new Array<unknown>(ix.lines.length >> 2);
-    vals[o >> 2] = v;
+    if (vals === undefined) vals = this._vals = new Array<unknown>(ix.count >> 1);
+    vals[o >> 1] = v;
     return v;
   }
 
   /** bySpec on the index. */
   private bySpecIndex(spec: HeaderSpec, ix: HeaderIndex): unknown {
     const lines = ix.lines;
+    const count = ix.count;
     const id = spec.id;
     if (!spec.list) {
-      for (let o = 0; o < lines.length; o += STRIDE) {
-        if ((lines[o + 3]! & ID_MASK) === id) return this.parseLine(ix, o, spec);
+      for (let o = 0; o < count; o += STRIDE) {
+        if ((lines[o + 1]! & ID_MASK) === id) return this.parseLine(ix, o, spec);
       }
       return undefined;
     }
@@ -172,8 +199,8 @@ export abstract class SipMessage {
     let found = false;
     let merged: unknown[] | undefined;
     let star = false;
-    for (let o = 0; o < lines.length; o += STRIDE) {
-      if ((lines[o + 3]! & ID_MASK) !== id) continue;
+    for (let o = 0; o < count; o += STRIDE) {
+      if ((lines[o + 1]! & ID_MASK) !== id) continue;
       found = true;
       const v = this.parseLine(ix, o, spec);
       if (v === '*') star = true;
@@ -253,6 +280,8 @@ export abstract class SipMessage {
    * undefined when absent. Throws SipParseError (with the line's offset) on a malformed value.
    */
   getParsed(name: string): unknown {
+    const known = SPEC_BY_NAME.get(name);
+    if (known !== undefined) return this.bySpec(known);
     const key = headerKey(name);
     const spec = HEADER_SPECS.get(key);
     if (spec === undefined) return this.get(key);
@@ -305,8 +334,9 @@ export abstract class SipMessage {
     const ix = this._index;
     if (ix !== undefined) {
       const lines = ix.lines;
-      for (let o = 0; o < lines.length; o += STRIDE) {
-        const spec = SPEC_BY_ID[lines[o + 3]! & ID_MASK];
+      const count = ix.count;
+      for (let o = 0; o < count; o += STRIDE) {
+        const spec = SPEC_BY_ID[lines[o + 1]! & ID_MASK];
         if (spec === undefined) continue;
         if (spec.list) this.bySpecIndex(spec, ix);
         else this.parseLine(ix, o, spec);
@@ -462,9 +492,10 @@ export abstract class SipMessage {
     const ix = this._index;
     if (ix !== undefined) {
       const lines = ix.lines;
+      const count = ix.count;
       const id = SPEC.via.id;
-      for (let o = 0; o < lines.length; o += STRIDE) {
-        if ((lines[o + 3]! & ID_MASK) === id) return (this.parseLine(ix, o, SPEC.via) as Via[])[0];
+      for (let o = 0; o < count; o += STRIDE) {
+        if ((lines[o + 1]! & ID_MASK) === id) return (this.parseLine(ix, o, SPEC.via) as Via[])[0];
       }
       return undefined;
     }
@@ -589,9 +620,10 @@ export abstract class SipMessage {
     const ix = this._index;
     if (ix !== undefined) {
       const lines = ix.lines;
-      for (let o = 0; o < lines.length; o += STRIDE) {
-        if ((lines[o + 3]! & ID_MASK) !== spec.id) continue;
-        const parsed = this._vals?.[o >> 2];
+      const count = ix.count;
+      for (let o = 0; o < count; o += STRIDE) {
+        if ((lines[o + 1]! & ID_MASK) !== spec.id) continue;
+        const parsed = this._vals?.[o >> 1];
         if (parsed !== undefined) return (parsed as NameAddr).params.tag ?? undefined;
         const fast = scanTag(this.valueAt(ix, o));
         if (fast !== null) return fast;
@@ -638,12 +670,17 @@ export class SipRequest extends SipMessage {
   readonly method: string;
   private uriRaw: string;
   private uriParsed: Uri | undefined = undefined;
+  /** From the byte-level parser: the header text holding the Request-URI, at text[uriAt]. */
+  private uriIx: HeaderIndex | undefined;
+  private uriAt: number;
 
-  /** @internal Built by parseMessage or createRequest. */
-  constructor(method: string, uriRaw: string, headers: HeaderField[] | HeaderIndex, body?: Uint8Array, source?: WireSpan) {
+  /** @internal Built by parseMessage or createRequest; `uriAt` is where uriRaw sits in the index's text. */
+  constructor(method: string, uriRaw: string, headers: HeaderField[] | HeaderIndex, body?: Uint8Array, source?: WireSpan, uriAt = -1) {
     super(headers, body, source);
     this.method = method;
     this.uriRaw = uriRaw;
+    this.uriIx = uriAt >= 0 && !Array.isArray(headers) ? headers : undefined;
+    this.uriAt = uriAt;
   }
 
   get isRequest(): true {
@@ -658,6 +695,12 @@ export class SipRequest extends SipMessage {
   /** The Request-URI, parsed on first read. Throws SipParseError when malformed. */
   get uri(): Uri {
     if (this.uriParsed === undefined) {
+      const ix = this.uriIx;
+      if (ix !== undefined) {
+        const at = this.uriAt;
+        const fast = parseValue(ix.buf, ix.base, ix.text, at, at + this.uriRaw.length, fastSipUri) as Uri | undefined;
+        if (fast !== undefined) return (this.uriParsed = fast);
+      }
       try {
         this.uriParsed = parseUri(this.uriText);
       } catch (e) {
@@ -672,6 +715,7 @@ export class SipRequest extends SipMessage {
   set uri(uri: Uri | string) {
     this.uriRaw = toBinary(typeof uri === 'string' ? uri : formatUri(uri));
     this.uriParsed = typeof uri === 'string' ? undefined : uri;
+    this.uriIx = undefined;
     this.detach();
   }
 
