@@ -23,7 +23,10 @@ export function fastFrame(buf: Buffer, start: number, limits: MessageLimits): Si
   const source: WireSpan = { buf, start, bodyStart: headEnd + 2, end: r.bodyEnd };
   // The start line and header section as one binary string; values are slices of it.
   const text = (buf as Latin1Sliceable).latin1Slice(start, headEnd);
-  const index: HeaderIndex = { text, buf, base: start, flags: r.high, lines: r.lines, count: r.count };
+  const index: HeaderIndex = {
+    text, buf, base: start, flags: r.high, lines: r.lines, count: r.count,
+    seen0: r.seen0, seen1: r.seen1, seen2: r.seen2, dup0: r.dup0, dup1: r.dup1, dup2: r.dup2,
+  };
   if (r.isResponse) return new SipResponse(r.status, text.slice(r.reasonStart - start, r.firstEnd - start), index, undefined, source);
   const u = r.uriStart - start;
   const ue = r.uriEnd - start;

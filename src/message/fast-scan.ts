@@ -13,12 +13,12 @@
  * So the message is copied into B once (a few hundred instructions); the value parsers read B too,
  * copying the message again only when another one was scanned in between (`useBytes`). Tables are
  * constants of this module for the same reason (an imported table is re-read on every access).
- * Strings are made only for what a result holds, as slices of the header text, and String#startsWith
- * (cheap) matches fixed parts. Regular expressions were measured as well: about 800 instructions a
- * test, 300 more per capture.
+ * Strings are made only for what a result holds, as slices of the header text; fixed parts (header
+ * names, `SIP/2.0/`, transports, `branch=`) are compared four bytes at a time. Regular expressions
+ * were measured as well: about 800 instructions a test, 300 more per capture.
  *
- * Header values are skipped four bytes at a time through an Int32Array view of B (SWAR: a
- * subtraction, two ORs and a test flag any byte below 14 or above 127).
+ * Header values are skipped four bytes at a time, read as int32s through a DataView of B (one load
+ * at any alignment; SWAR: a subtraction, two ORs and a test flag any byte below 14 or above 127).
  */
 import { NON_ASCII } from './header-field.js';
 import * as names from './header-names.js';
@@ -33,10 +33,12 @@ const HT = 9;
 
 /** Largest message the fast paths take (a UDP datagram's ceiling); larger ones go to the general parser. */
 export const SCRATCH_SIZE = 65536;
-/** The bytes of the message last scanned (`owner`), plus a NUL sentinel and slack for the last word read. */
-const B = new Uint8Array(SCRATCH_SIZE + 8);
-/** The same memory as 32-bit words, for skipping header values four bytes at a time. */
-const W = new Int32Array(B.buffer);
+/**
+ * The bytes of the message last scanned (`owner`), plus a NUL sentinel and slack: word reads go up
+ * to 24 bytes past a position below the message end (a 20-byte name pattern), and a DataView read
+ * out of range would throw.
+ */
+const B = new Uint8Array(SCRATCH_SIZE + 64);
 /** 0x80 in every byte, as an int32. */
 const HIGH_BITS = 0x80808080 | 0;
 /** Whose bytes B holds. */
@@ -125,11 +127,28 @@ export const STRIDE = 2;
 export const WS_SHIFT = 8;
 export const NAME_SHIFT = 12;
 
-/** Four bytes of B from `x` as a little-endian int32 (any alignment); `w` is W. */
-function wordAt(w: Int32Array, x: number): number {
-  const q = x >> 2;
-  const sh = (x & 3) << 3;
-  return sh === 0 ? w[q]! : (w[q]! >>> sh) | (w[q + 1]! << (32 - sh));
+/** Four chars as the little-endian int32 wordAt reads for them. */
+function word(chars: string): number {
+  let w = 0;
+  for (let i = 3; i >= 0; i--) w = (w << 8) | chars.charCodeAt(i);
+  return w;
+}
+const W_SIP = word('SIP/');
+const W_20 = word('2.0/');
+const W_UDP = word('UDP ');
+const W_TCP = word('TCP ');
+const W_TLS = word('TLS ');
+const W_WSS = word('WSS ');
+const W_BRAN = word('bran');
+const W_CH = word('ch=\0');
+const W_TAG = word('tag=');
+
+/** B as a DataView: TurboFan reads an int32 from it at any alignment in one load. */
+const DV = new DataView(B.buffer);
+
+/** Four bytes of B from `x` as a little-endian int32 (any alignment). */
+function wordAt(dv: DataView, x: number): number {
+  return dv.getInt32(x, true);
 }
 
 /** What scanFrame found, valid until the next call. Offsets are into the buffer. */
@@ -151,6 +170,16 @@ export const FRAME = {
   lines: [] as number[],
   /** How many numbers of `lines` are used (the array may be longer, its tail holes). */
   count: 0,
+  /**
+   * Which key ids occur (bit id & 31 of word id >> 5), and which occur more than once: lookups of
+   * an absent header, or of a list header on one line, need not scan every line.
+   */
+  seen0: 0,
+  seen1: 0,
+  seen2: 0,
+  dup0: 0,
+  dup1: 0,
+  dup2: 0,
 };
 
 /** Makes B hold `buf`'s bytes (buf.length <= SCRATCH_SIZE). */
@@ -172,7 +201,7 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
   if (maxLine >= 1 << 22 || end > SCRATCH_SIZE) return false;
   // Local aliases: a module constant read through one is folded into the code.
   const b = B;
-  const w32 = W;
+  const dv = DV;
   const token = TOKEN;
   b.set(buf);
   owner = buf;
@@ -211,19 +240,13 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
     methodEnd = p;
     if (p === start || b[p] !== SP) return false;
     uriStart = ++p;
-    // Request-URI bytes are 0x21-0x7e: words at a time once aligned (a byte out of range sets a high bit).
-    for (;;) {
-      c = b[p]!;
-      if (c <= SP || c >= 127) break;
-      p++;
-      if ((p & 3) === 0) {
-        let w = w32[p >> 2]!;
-        while ((((w - 0x21212121) | w | (w + 0x01010101)) & HIGH_BITS) === 0) {
-          p += 4;
-          w = w32[p >> 2]!;
-        }
-      }
+    // Request-URI bytes are 0x21-0x7e: four at a time (a byte out of range sets a high bit), then one by one.
+    let w = dv.getInt32(p, true);
+    while ((((w - 0x21212121) | w | (w + 0x01010101)) & HIGH_BITS) === 0) {
+      p += 4;
+      w = dv.getInt32(p, true);
     }
+    while ((c = b[p]!) > SP && c < 127) p++;
     uriEnd = p;
     // RFC 4475 ltgtruri: never enclosed in <>; and a scheme (checked on the string below).
     if (uriEnd === uriStart || b[uriStart] === 60 /* < */) return false;
@@ -254,13 +277,19 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
   const nameV2 = NAME_V2;
   const nameLength = NAME_LEN;
   let high = 0;
+  let seen0 = 0;
+  let seen1 = 0;
+  let seen2 = 0;
+  let dup0 = 0;
+  let dup1 = 0;
+  let dup2 = 0;
   let contentLength = -1;
   let contentLengthConflict = false;
   for (;;) {
     const ls = p;
     // Header name: first the usual spellings with their ':', compared four bytes at a time (see PATTERN_WORDS).
     let id = 0;
-    const u = wordAt(w32, p);
+    const u = wordAt(dv, p);
     for (let k = patFirst[u & 255]!; k !== 0; k = patNext[k]!) {
       const at = patAt[k]!;
       const last = patCount[k]! - 1;
@@ -269,8 +298,8 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
       } else {
         if (u !== patWords[at]) continue;
         let j = 1;
-        while (j < last && wordAt(w32, p + 4 * j) === patWords[at + j]) j++;
-        if (j < last || (wordAt(w32, p + 4 * last) & patMask[k]!) !== patWords[at + last]) continue;
+        while (j < last && wordAt(dv, p + 4 * j) === patWords[at + j]) j++;
+        if (j < last || (wordAt(dv, p + 4 * last) & patMask[k]!) !== patWords[at + last]) continue;
       }
       id = patId[k]!;
       p += patLen[k]!;
@@ -320,21 +349,17 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
     p++;
     while ((c = b[p]!) === SP || c === HT) p++;
     const vs = p;
-    // Value: up to CRLF. Four bytes at a time: any byte below 14 or above 127 sets its high bit in
-    // m, and the lowest set bit is the first such byte (a borrow only runs upwards from a real one).
+    // Value: up to CRLF. Four bytes at a time (any alignment: see DV): any byte below 14 or above
+    // 127 sets its high bit in m, and the lowest set bit is the first such byte (a borrow only runs
+    // upwards from a real one).
     // A byte above 127 marks the message non-ASCII; other controls but CR and LF belong to the value.
     for (;;) {
-      let w = wordAt(w32, p);
+      let w = dv.getInt32(p, true);
       let m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
-      if (m === 0) {
-        p = (p + 4) & ~3;
-        w = w32[p >> 2]!;
+      while (m === 0) {
+        p += 4;
+        w = dv.getInt32(p, true);
         m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
-        while (m === 0) {
-          p += 4;
-          w = w32[p >> 2]!;
-          m = ((w - 0x0e0e0e0e) | w) & HIGH_BITS;
-        }
       }
       p += (31 - Math.clz32(m ^ (m - 1))) >> 3;
       c = b[p]!;
@@ -363,6 +388,17 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
     }
     lines[n] = (ls - start) | ((p - ls) << 16);
     lines[n + 1] = id | (ws << WS_SHIFT) | (nameLen << NAME_SHIFT);
+    const bit = 1 << (id & 31);
+    if (id < 32) {
+      dup0 |= seen0 & bit;
+      seen0 |= bit;
+    } else if (id < 64) {
+      dup1 |= seen1 & bit;
+      seen1 |= bit;
+    } else {
+      dup2 |= seen2 & bit;
+      seen2 |= bit;
+    }
     n += STRIDE;
     p += 2;
   }
@@ -386,6 +422,12 @@ export function scanFrame(buf: Uint8Array, start: number, limits: MessageLimits)
   r.high = high;
   r.lines = lines;
   r.count = n;
+  r.seen0 = seen0;
+  r.seen1 = seen1;
+  r.seen2 = seen2;
+  r.dup0 = dup0;
+  r.dup1 = dup1;
+  r.dup2 = dup2;
   return true;
 }
 
@@ -483,6 +525,35 @@ const METHOD_FIRST = new Uint8Array(256);
   }
 }
 
+/** Where the token matched by the last methodAt ends. */
+let methodStop = 0;
+
+/**
+ * The method name constant when the token at `i` (below `e`) is one of METHODS, setting
+ * methodStop to its end; else undefined. One pass over the bytes, with no separate token scan.
+ */
+function methodAt(d: number, i: number, e: number): string | undefined {
+  const b = B;
+  const tok = TOKEN;
+  const bytes = METHOD_BYTES;
+  const mAt = METHOD_AT;
+  const mLen = METHOD_LEN;
+  const mNext = METHOD_NEXT;
+  const mFirst = METHOD_FIRST;
+  for (let k = mFirst[b[d + i]!]!; k !== 0; k = mNext[k]!) {
+    const len = mLen[k]!;
+    if (i + len > e) continue;
+    const at = mAt[k]!;
+    let j = 1;
+    while (j < len && b[d + i + j] === bytes[at + j]) j++;
+    if (j === len && (i + len === e || tok[b[d + i + len]!] !== 1)) {
+      methodStop = i + len;
+      return METHODS[k - 1];
+    }
+  }
+  return undefined;
+}
+
 /** The method name constant for the bytes [i, e) when they spell one of METHODS, else undefined. */
 function knownMethod(d: number, i: number, e: number): string | undefined {
   const b = B;
@@ -490,8 +561,9 @@ function knownMethod(d: number, i: number, e: number): string | undefined {
   const mAt = METHOD_AT;
   const mLen = METHOD_LEN;
   const mNext = METHOD_NEXT;
+  const mFirst = METHOD_FIRST;
   const len = e - i;
-  for (let k = METHOD_FIRST[b[d + i]!]!; k !== 0; k = mNext[k]!) {
+  for (let k = mFirst[b[d + i]!]!; k !== 0; k = mNext[k]!) {
     if (mLen[k] !== len) continue;
     const at = mAt[k]!;
     let j = 1;
@@ -606,6 +678,7 @@ function isDottedQuadIn(v: string): boolean {
  */
 function plainParams(d: number, s: string, i: number, e: number, params: Params): number {
   const b = B;
+  const dv = DV;
   while (i < e) {
     const c = b[d + i]!;
     if (c === 44 /* , */) break;
@@ -614,10 +687,11 @@ function plainParams(d: number, s: string, i: number, e: number, params: Params)
     let name: string;
     let ne: number;
     // The parameters every Via and every dialog's From/To carries, found without a name lookup.
-    if (s.startsWith('branch=', ns)) {
+    const w0 = wordAt(dv, d + ns);
+    if (w0 === W_BRAN && (wordAt(dv, d + ns + 4) & 0xffffff) === W_CH) {
       name = 'branch';
       ne = ns + 6;
-    } else if (s.startsWith('tag=', ns)) {
+    } else if (w0 === W_TAG) {
       name = 'tag';
       ne = ns + 3;
     } else {
@@ -662,19 +736,26 @@ function viaParamsOk(params: Params): boolean {
  */
 export function fastVia(d: number, s: string, i: number, e: number): Via[] | undefined {
   const b = B;
-  const out: Via[] = [];
+  // Arrays start from their first element (see fastTokenList).
+  let out: Via[] | undefined;
+  const dv = DV;
   for (;;) {
-    if (!s.startsWith('SIP/2.0/', i)) return undefined;
+    if (wordAt(dv, d + i) !== W_SIP || wordAt(dv, d + i + 4) !== W_20) return undefined;
     i += 8;
-    let transport: string | undefined;
-    for (let k = 0; k < TRANSPORTS.length; k++) {
-      const t = TRANSPORTS[k]!;
-      if (s.startsWith(t, i) && b[d + i + t.length] === SP) {
-        transport = t;
-        break;
+    // The usual transports compared as one word with the SP after them; the others one by one.
+    const w = wordAt(dv, d + i);
+    let transport: string | undefined =
+      w === W_UDP ? 'UDP' : w === W_TCP ? 'TCP' : w === W_TLS ? 'TLS' : w === W_WSS ? 'WSS' : undefined;
+    if (transport === undefined) {
+      for (let k = 0; k < TRANSPORTS.length; k++) {
+        const t = TRANSPORTS[k]!;
+        if (s.startsWith(t, i) && b[d + i + t.length] === SP) {
+          transport = t;
+          break;
+        }
       }
+      if (transport === undefined) return undefined;
     }
-    if (transport === undefined) return undefined;
     const hs = i + transport.length + 1;
     const he = hostEnd(d, hs, e);
     if (he < 0) return undefined;
@@ -694,7 +775,9 @@ export function fastVia(d: number, s: string, i: number, e: number): Via[] | und
     const params = newParams();
     i = plainParams(d, s, i, e, params);
     if (i < 0 || !viaParamsOk(params)) return undefined;
-    out.push(port < 0 ? { protocol: 'SIP/2.0', transport, host, params } : { protocol: 'SIP/2.0', transport, host, port, params });
+    const via: Via = port < 0 ? { protocol: 'SIP/2.0', transport, host, params } : { protocol: 'SIP/2.0', transport, host, port, params };
+    if (out === undefined) out = [via];
+    else out.push(via);
     if (i >= e) return out;
     // At ',': LWS may follow.
     i++;
@@ -904,12 +987,13 @@ export function fastNameAddr(d: number, s: string, i: number, e: number): NameAd
 /** Route, Record-Route, Path: comma-separated name-addrs (as parseNameAddrList). */
 export function fastNameAddrList(d: number, s: string, i: number, e: number): NameAddr[] | undefined {
   const b = B;
-  const out: NameAddr[] = [];
+  let out: NameAddr[] | undefined;
   for (;;) {
     if (i >= e) return undefined;
     const na = nameAddrAt(d, s, i, e, true);
     if (na === undefined) return undefined;
-    out.push(na);
+    if (out === undefined) out = [na];
+    else out.push(na);
     i = nameAddrStop;
     if (i >= e) return out;
     i++;
@@ -934,12 +1018,22 @@ export function fastContact(d: number, s: string, i: number, e: number): NameAdd
 /** `token *(COMMA token)` (Allow, Supported, Require...), possibly empty (as parseTokenList). */
 export function fastTokenList(d: number, s: string, i: number, e: number): string[] | undefined {
   const b = B;
-  const out: string[] = [];
-  if (i >= e) return out;
+  if (i >= e) return [];
+  // The array is made from its first element: an empty literal starts as an array of small
+  // integers, and pushing a string into it then goes through the generic push (measured).
+  let out: string[] | undefined;
   for (;;) {
-    const t = tokenEnd(d, i, e);
-    if (t === i) return undefined;
-    out.push(knownMethod(d, i, t) ?? s.slice(i, t));
+    let token = methodAt(d, i, e);
+    let t: number;
+    if (token !== undefined) {
+      t = methodStop;
+    } else {
+      t = tokenEnd(d, i, e);
+      if (t === i) return undefined;
+      token = s.slice(i, t);
+    }
+    if (out === undefined) out = [token];
+    else out.push(token);
     i = t;
     while (i < e && (b[d + i] === SP || b[d + i] === HT)) i++;
     if (i >= e) return out;
@@ -971,4 +1065,86 @@ export function fastContentType(d: number, s: string, i: number, e: number): Med
   if (plainParams(d, s, se, e, params) !== e) return undefined;
   for (const name in params) if (params[name] === null) return undefined;
   return { type, subtype, params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// From/To tag
+
+/** Index after the quoted-string at `i` (its opening quote) below `e`, or -1 (as tag-scan.ts skipQuoted). */
+function quotedEnd(d: number, i: number, e: number): number {
+  const b = B;
+  for (let j = i + 1; j < e; j++) {
+    const c = b[d + j]!;
+    if (c === 92 /* \ */) j++;
+    else if (c === 34 /* " */) return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * tag-scan.ts scanTag on the bytes of the value at text[vs, le) (le: the line's CR) of a message
+ * whose bytes are `buf` from `d`: the tag, undefined when there is none, or null when the value is
+ * not of a shape this scanner reads.
+ */
+export function scanTagBytes(buf: Uint8Array, d: number, s: string, vs: number, le: number): string | undefined | null {
+  useBytes(buf);
+  const b = B;
+  const tok = TOKEN;
+  let e = le;
+  while (e > vs && (b[d + e - 1] === SP || b[d + e - 1] === HT)) e--;
+  let i = vs;
+  // Past the display name and the URI: after '>' for name-addr, at the first ';' for addr-spec.
+  for (; i < e; i++) {
+    const c = b[d + i]!;
+    if (c === 34) {
+      i = quotedEnd(d, i, e);
+      if (i < 0) return null;
+      i--;
+    } else if (c === 60 /* < */) {
+      // A native search: cheaper than a loop over the URI's bytes.
+      const gt = s.indexOf('>', i + 1);
+      if (gt < 0 || gt >= e) return null;
+      i = gt + 1;
+      break;
+    } else if (c === 59 /* ; */) {
+      break;
+    }
+  }
+  let tag: string | undefined;
+  let c = 0;
+  while (i < e) {
+    c = b[d + i]!;
+    if (c === SP || c === HT) {
+      i++;
+      continue;
+    }
+    if (c !== 59) return null;
+    i++;
+    while (i < e && ((c = b[d + i]!) === SP || c === HT)) i++;
+    const nameStart = i;
+    while (i < e && tok[b[d + i]!] === 1) i++;
+    const isTag = i - nameStart === 3 && (b[d + nameStart]! | 0x20) === 116 && (b[d + nameStart + 1]! | 0x20) === 97 &&
+      (b[d + nameStart + 2]! | 0x20) === 103;
+    while (i < e && ((c = b[d + i]!) === SP || c === HT)) i++;
+    if (i < e && b[d + i] === 61 /* = */) {
+      i++;
+      while (i < e && ((c = b[d + i]!) === SP || c === HT)) i++;
+      if (i < e && b[d + i] === 34) {
+        if (isTag) return null; // a quoted tag is not a token: let the grammar decide
+        i = quotedEnd(d, i, e);
+        if (i < 0) return null;
+      } else {
+        const valueStart = i;
+        while (i < e && (c = b[d + i]!) !== 59 && c !== SP && c !== HT) i++;
+        if (isTag) {
+          if (tag !== undefined || i === valueStart) return null;
+          for (let k = valueStart; k < i; k++) if (tok[b[d + k]!] !== 1) return null;
+          tag = s.slice(valueStart, i);
+        }
+      }
+    } else if (isTag) {
+      return null;
+    }
+  }
+  return tag;
 }

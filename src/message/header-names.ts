@@ -181,5 +181,5 @@ export const COMPACT_ID = new Uint8Array(256);
     COMPACT_ID[c.charCodeAt(0)] = id;
     COMPACT_ID[c.toUpperCase().charCodeAt(0)] = id;
   }
-  if (KEY_BY_ID.length > 255) throw new Error('too many known header keys for 8-bit ids');
+  if (KEY_BY_ID.length > 96) throw new Error('too many known header keys for the parser (8-bit ids, 96-bit sets)');
 }

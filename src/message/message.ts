@@ -8,7 +8,7 @@ import { headerKey, KEY_BY_ID, keyIdOf, knownSpellings } from './header-names.js
 import { splitComma } from './grammar.js';
 import { scanTag } from './tag-scan.js';
 import { HEADER_SPECS, SPEC, SPEC_BY_ID, type HeaderSpec } from './header-registry.js';
-import { fastSipUri, NAME_SHIFT, parseValue, STRIDE, WS_SHIFT } from './fast-scan.js';
+import { fastSipUri, NAME_SHIFT, parseValue, scanTagBytes, STRIDE, WS_SHIFT } from './fast-scan.js';
 import { formatUri, parseUri } from './uri.js';
 import type {
   AuthValue, ContactValue, CSeq, EventValue, MediaType, NameAddr, ReasonValue, ReferSubValue, ReplacesValue,
@@ -33,6 +33,15 @@ const SPEC_BY_NAME = new Map<string, HeaderSpec>();
 for (const [name, key] of knownSpellings()) {
   const spec = HEADER_SPECS.get(key);
   if (spec !== undefined) SPEC_BY_NAME.set(name, spec);
+}
+
+/** Whether key id `id` occurs in the index. */
+function seen(ix: HeaderIndex, id: number): boolean {
+  return (((id < 32 ? ix.seen0 : id < 64 ? ix.seen1 : ix.seen2) >>> (id & 31)) & 1) !== 0;
+}
+/** Whether it occurs on more than one line. */
+function repeated(ix: HeaderIndex, id: number): boolean {
+  return (((id < 32 ? ix.dup0 : id < 64 ? ix.dup1 : ix.dup2) >>> (id & 31)) & 1) !== 0;
 }
 
 // Decoding a line of HeaderIndex.lines (fast-scan.ts STRIDE): `a` is its first number, `m` its second.
@@ -66,6 +75,13 @@ export interface HeaderIndex {
   lines: number[];
   /** How many numbers of `lines` are in use. */
   count: number;
+  /** Key ids present (bit id & 31 of seen0, seen1, seen2 for id >> 5 = 0, 1, 2), and present more than once. */
+  seen0: number;
+  seen1: number;
+  seen2: number;
+  dup0: number;
+  dup1: number;
+  dup2: number;
 }
 
 export abstract class SipMessage {
@@ -107,7 +123,7 @@ export abstract class SipMessage {
     const { text, lines, base, flags, count } = ix;
     const vals = this._vals;
     const merged = this._merged;
-    const out: HeaderField[] = [];
+    let out: HeaderField[] | undefined;
     for (let o = 0; o < count; o += STRIDE) {
       const a = lines[o]!;
       const m = lines[o + 1]!;
@@ -122,8 +138,10 @@ export abstract class SipMessage {
         f.merged = merged[id];
         merged[id] = undefined;
       }
-      out.push(f);
+      if (out === undefined) out = [f];
+      else out.push(f);
     }
+    if (out === undefined) out = [];
     this._headers = out;
     this._index = undefined;
     this._vals = undefined;
@@ -137,6 +155,7 @@ export abstract class SipMessage {
     const count = ix.count;
     const id = keyIdOf(key);
     if (id !== 0) {
+      if (!seen(ix, id)) return -1;
       for (let o = from; o < count; o += STRIDE) if ((lines[o + 1]! & ID_MASK) === id) return o;
       return -1;
     }
@@ -178,7 +197,8 @@ export abstract class SipMessage {
         throw fieldError(e, ix.text.slice(lineStart(a), nameEnd(a, m)), ix.base + lineStart(a));
       }
     }
-    if (vals === undefined) vals = this._vals = new Array<unknown>(ix.count >> 1);
+    // A constant length is allocated inline; a longer message's array grows on store.
+    if (vals === undefined) vals = this._vals = new Array<unknown>(16);
     vals[o >> 1] = v;
     return v;
   }
@@ -188,6 +208,7 @@ export abstract class SipMessage {
     const lines = ix.lines;
     const count = ix.count;
     const id = spec.id;
+    if (!seen(ix, id)) return undefined;
     if (!spec.list) {
       for (let o = 0; o < count; o += STRIDE) {
         if ((lines[o + 1]! & ID_MASK) === id) return this.parseLine(ix, o, spec);
@@ -196,6 +217,15 @@ export abstract class SipMessage {
     }
     const cached = this._merged?.[id];
     if (cached !== undefined) return cached;
+    if (!repeated(ix, id)) {
+      // One line: its value is the list.
+      for (let o = 0; o < count; o += STRIDE) {
+        if ((lines[o + 1]! & ID_MASK) !== id) continue;
+        const v = this.parseLine(ix, o, spec);
+        (this._merged ??= [])[id] = v;
+        return v;
+      }
+    }
     let found = false;
     let merged: unknown[] | undefined;
     let star = false;
@@ -625,7 +655,10 @@ export abstract class SipMessage {
         if ((lines[o + 1]! & ID_MASK) !== spec.id) continue;
         const parsed = this._vals?.[o >> 1];
         if (parsed !== undefined) return (parsed as NameAddr).params.tag ?? undefined;
-        const fast = scanTag(this.valueAt(ix, o));
+        const a = lines[o]!;
+        const fast = ix.flags === 0
+          ? scanTagBytes(ix.buf, ix.base, ix.text, valueStart(a, lines[o + 1]!), lineEnd(a))
+          : scanTag(this.valueAt(ix, o));
         if (fast !== null) return fast;
         break;
       }
