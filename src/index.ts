@@ -6,7 +6,7 @@ export * from './message/index.js';
 export { SipError, SipParseError, isSipParseError } from './core/errors.js';
 export { newBranch, newTag, newCallId, MAGIC_COOKIE } from './core/ids.js';
 export { KNOWN_METHODS, reasonPhrase } from './core/methods.js';
-export { type Clock, type TimerHandle, RealClock, FakeClock } from './core/clock.js';
+export { type Clock, type TimerHandle, RealClock, WallClock, FakeClock } from './core/clock.js';
 export { type Logger, type LogContext, type LogLevel, JsonLogger, type JsonLoggerOptions, noopLogger } from './core/logger.js';
 export {
   StaticResolver, Rfc3263Resolver, isReliable,
@@ -25,3 +25,12 @@ export * from './auth/index.js';
 export {
   Registration, type RegistrationOptions, type RegistrationState, type RegistrationOutcome, type RegistrationEvent,
 } from './ua/registration.js';
+/** Registrar (RFC 3261 §10.3, RFC 3327, RFC 5626, RFC 5627) and its stores. */
+export * from './registrar/index.js';
+export * from './store/index.js';
+/** The stateful proxy (RFC 3261 §16) and SipServer, what `hookflash serve` runs. */
+export {
+  SipServer,
+  type SipServerOptions, type SipServerStats, type SipServerEvents, type ServerRegistrar, type ServerAuthenticator, type ServerAuthOutcome,
+  type ServerTlsOptions,
+} from './proxy/index.js';

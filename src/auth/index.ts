@@ -7,3 +7,5 @@ export {
   type NonceCheck, type NonceIssuerOptions, type VerifyInput, type VerifyResult,
 } from './digest.js';
 export { DigestClient, type DigestCredentials, type DigestClientOptions, type AuthorizationHeader } from './digest-client.js';
+export { DigestAuthenticator, type DigestAuthenticatorOptions, type AuthOutcome } from './digest-server.js';
+export type { UserRecord, UserStore } from './user-store.js';

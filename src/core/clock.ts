@@ -15,6 +15,11 @@ export interface Clock {
 }
 
 /** The real clock: performance.now() and node's timers (unref'd, so they never hold the process open). */
+/**
+ * Real time. `now()` is monotonic (performance.now(): ms since this process started), right for
+ * intervals and timers but meaningless across processes. Use WallClock for times that are stored
+ * or shared between nodes (registration expiry in SQLite or Redis).
+ */
 export class RealClock implements Clock {
   private next = 1;
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -37,6 +42,13 @@ export class RealClock implements Clock {
       clearTimeout(t);
       this.timers.delete(handle.id);
     }
+  }
+}
+
+/** Real time whose `now()` is the Unix epoch in ms (Date.now()): comparable across restarts and nodes. */
+export class WallClock extends RealClock {
+  override now(): number {
+    return Date.now();
   }
 }
 
