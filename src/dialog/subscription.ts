@@ -131,8 +131,11 @@ export type ReferResult =
   | { readonly kind: 'timeout' };
 
 export interface ReferSubscriberOptions {
-  /** The CSeq number of our REFER. */
-  readonly id: number;
+  /**
+   * The CSeq number of our REFER; a function when it may change (a REFER sent again with
+   * credentials takes a higher CSeq, RFC 3261 §22.2, and its NOTIFYs carry that one).
+   */
+  readonly id: number | (() => number);
   readonly clock: Clock;
   /** How long to wait for the final NOTIFY, ms. */
   readonly timeoutMs: number;
@@ -150,7 +153,6 @@ export interface ReferSubscriberOptions {
 
 /** The subscriber side: the REFER's sender, reading NOTIFYs. */
 export class ReferSubscriber {
-  readonly id: number;
   readonly #options: ReferSubscriberOptions;
   readonly #deadline: number;
   #timer: TimerHandle | undefined;
@@ -159,10 +161,15 @@ export class ReferSubscriber {
   #last: SipfragStatus | undefined;
 
   constructor(options: ReferSubscriberOptions) {
-    this.id = options.id;
     this.#options = options;
     this.#deadline = options.clock.now() + options.timeoutMs;
     this.#arm(options.timeoutMs);
+  }
+
+  /** The CSeq number of the REFER as last sent: the Event `id` of its NOTIFYs (RFC 3515 §2.4.6). */
+  get id(): number {
+    const id = this.#options.id;
+    return typeof id === 'function' ? id() : id;
   }
 
   get done(): boolean {

@@ -13,4 +13,4 @@ export { requestWithAuth, MAX_AUTH_RETRIES, type AuthRetryOptions } from './auth
 export { MIN_SESSION_EXPIRES, type SessionTimerOptions, type SessionTimerAgreement } from './call/session-timer.js';
 export type { InfoEvent } from './call/info.js';
 export type { TransferConfig, TransferOptions, TransferOutcome } from './call/transfer.js';
-export type { ReferOptions } from './user-agent.js';
+export type { ReferOptions, ReplacesCheck } from './user-agent.js';

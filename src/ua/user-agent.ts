@@ -9,7 +9,7 @@
 import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { SipError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/logger.js';
-import { contactOf, DialogTable, ReferSubscriber, type Dialog } from '../dialog/index.js';
+import { contactOf, Dialog, DialogTable, REFER_EVENT, ReferSubscriber } from '../dialog/index.js';
 import { createRequest, createResponse, isSipUri, parseUri, type SipRequest, type SipfragStatus, type TargetDialogValue } from '../message/index.js';
 import { newCallId } from '../core/ids.js';
 import { OfferAnswer, OfferAnswerError, SdpError, type Codec, type LocalMediaConfig } from '../sdp/index.js';
@@ -19,6 +19,9 @@ import { Call, type CallHost, type CallOptions } from './call/call.js';
 import { sessionTimerConfig, uasVerdict, type SessionTimerOptions } from './call/session-timer.js';
 import { runTransferor, targetDialogFor, type TransferConfig, type TransferOptions, type TransferOutcome } from './call/transfer.js';
 import { TypedEvents } from './call/events.js';
+import { replacesAuthorised, replacesVerdict } from './call/replaces.js';
+import { DigestClient } from '../auth/digest-client.js';
+import { requestWithAuth } from './auth-retry.js';
 import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
 import type { UasTransaction } from './uas-transaction.js';
 
@@ -75,6 +78,14 @@ const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE', 'UPDATE', 'INFO', 'R
 /** Option tags (Supported, and Require checks): session timers (RFC 4028), Refer-Sub (RFC 4488), Replaces (RFC 3891), Target-Dialog (RFC 4538). */
 const SUPPORTED = ['timer', 'norefersub', 'replaces', 'tdialog'];
 
+/** What the UA found of an INVITE with Replaces before asking `onReplaces`. */
+export interface ReplacesCheck {
+  /** The replaced dialog is early (one we initiated: RFC 3891 §3 allows no other). */
+  readonly early: boolean;
+  /** Our rule says yes: early, or the From or Referred-By is the replaced dialog's peer. */
+  readonly authorised: boolean;
+}
+
 /** Options of `UserAgent.refer`. */
 export interface ReferOptions extends Pick<TransferOptions, 'referSub'> {
   /**
@@ -102,6 +113,8 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
   readonly #calls = new Set<Call>();
   /** The subscriptions of our REFERs sent outside a dialog, by Call-ID and our (From) tag. */
   readonly #outsideRefers = new Map<string, ReferSubscriber>();
+  /** Transferee: the dialogs the 202s of REFERs outside a call created (RFC 4538), by dialog key. */
+  readonly #subscriptionDialogs = new Map<string, (request: SipRequest, uas: UasTransaction) => void>();
   readonly #host: CallHost;
   #closing: Promise<void> | undefined;
   /**
@@ -111,9 +124,12 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
   onRefer: ((refer: SipRequest, call: Call) => number | undefined) | undefined;
   /**
    * The application's say on an INVITE that would replace `replaced` (RFC 3891 §3: the replacing
-   * request must be authorised): a status (403, 603) refuses it, nothing accepts.
+   * request must be authorised): a status (403, 603) refuses it, `true` accepts, `false` refuses
+   * 403, nothing leaves it to our rule (`check.authorised`, see replacesAuthorised in
+   * call/replaces.ts: an early dialog, or a confirmed one whose peer is the INVITE's From or its
+   * Referred-By), which accepts when authorised and refuses 403 otherwise.
    */
-  onReplaces: ((invite: SipRequest, replaced: Call) => number | undefined) | undefined;
+  onReplaces: ((invite: SipRequest, replaced: Call, check: ReplacesCheck) => number | boolean | undefined) | undefined;
 
   /** Opens the listeners; rejects (with everything closed) when one cannot be opened. */
   static async create(options: UserAgentOptions): Promise<UserAgent> {
@@ -177,6 +193,15 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       callEnded: (call, dialog) => this.#forget(call, dialog),
       startCall: (target, callOptions) => (this.#closing === undefined ? this.call(target, callOptions) : undefined),
       referPolicy: (refer, call) => this.onRefer?.(refer, call),
+      addSubscriptionDialog: (dialog, receive) => {
+        this.#dialogs.add(dialog);
+        this.#subscriptionDialogs.set(dialog.key, receive);
+        return () => {
+          if (this.#subscriptionDialogs.get(dialog.key) !== receive) return;
+          this.#subscriptionDialogs.delete(dialog.key);
+          this.#dialogs.remove(dialog);
+        };
+      },
       ...(options.transfer === undefined ? {} : { transfer: options.transfer }),
     };
     endpoint.onRequest((request, uas) => this.#receive(request, uas));
@@ -216,6 +241,10 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     }
     const host = this.#host;
     let key = '';
+    // RFC 3261 §22.2: a 401/407 to the REFER is answered with our credentials (a DigestClient of
+    // its own, as each call has); the retry's CSeq is one up and its NOTIFYs' Event id follows it.
+    const digest = host.credentials === undefined ? undefined : new DigestClient(host.credentials);
+    let subscription: Dialog | undefined;
     return runTransferor({
       clock: host.clock,
       referredBy: host.identity,
@@ -228,7 +257,26 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         key = `${refer.callId}\n${refer.fromTag ?? ''}`;
         return refer;
       },
-      request: (refer) => this.endpoint.request(refer),
+      request: async (refer) => {
+        const response = await requestWithAuth(this.endpoint, refer, digest);
+        if (response.status >= 200 && response.status < 300) {
+          try {
+            // RFC 3515 §2.4.4, RFC 6665 §4.1.2.1: the 2xx creates the subscription's dialog.
+            subscription = Dialog.forUac(refer, response);
+          } catch (err) {
+            this.#logger.info({ err }, 'the REFER\'s 2xx creates no dialog: its subscription will not be refreshed');
+          }
+        }
+        return response;
+      },
+      // RFC 3515 §2.4.6, RFC 6665 §4.1.2.1: refreshed by SUBSCRIBE in that dialog, before it expires.
+      subscribe: (id) => {
+        const dialog = subscription;
+        if (dialog === undefined || dialog.state === 'terminated') return Promise.resolve();
+        const expires = String(host.transfer?.subscriptionExpires ?? 60);
+        const subscribe = dialog.createRequest('SUBSCRIBE', { contact: host.contact, headers: [['Event', `${REFER_EVENT};id=${id}`], ['Expires', expires]] });
+        return requestWithAuth(this.endpoint, subscribe, digest, { nextCSeq: () => dialog.createRequest('SUBSCRIBE', { contact: host.contact }).cseq.seq });
+      },
       addSubscriber: (subscriber) => {
         const filed = key;
         this.#outsideRefers.set(filed, subscriber);
@@ -280,6 +328,12 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     if (request.toTag !== undefined) {
       const dialog = this.#dialogs.match(request);
       const call = dialog === undefined ? undefined : this.#byDialog.get(dialog.key);
+      // A request in the dialog of a REFER we accepted outside a call (its refresh SUBSCRIBE).
+      const subscription = call === undefined && dialog !== undefined ? this.#subscriptionDialogs.get(dialog.key) : undefined;
+      if (subscription !== undefined) {
+        subscription(request, uas);
+        return;
+      }
       if (call === undefined) {
         // A NOTIFY of one of our REFERs sent outside a dialog (its To tag is our From tag).
         const subscriber = request.method === 'NOTIFY' ? this.#outsideRefers.get(`${request.callId}\n${request.toTag}`) : undefined;
@@ -390,14 +444,20 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
       const match = value === undefined ? { status: 400 } : this.#dialogs.matchReplaces(value);
       if ('dialog' in match) {
         const call = this.#byDialog.get(match.dialog.key);
-        const refused = call === undefined ? 481 : this.onReplaces?.(request, call);
-        if (call !== undefined && refused === undefined) return call;
-        status = refused ?? 481;
+        if (call === undefined) status = 481;
+        else {
+          // RFC 3891 §3: a confirmed dialog is replaced only when the request is authorised.
+          const early = match.dialog.state === 'early';
+          const authorised = early || replacesAuthorised(request, match.dialog);
+          const refused = replacesVerdict(this.onReplaces?.(request, call, { early, authorised }), authorised);
+          if (refused === undefined) return call;
+          status = refused;
+        }
       } else status = match.status;
     } catch {
       status = 400;
     }
-    uas.respond(createResponse(request, status, { toTag: uas.toTag }));
+    uas.respond(createResponse(request, status, { toTag: uas.toTag, ...(status === 403 ? { reason: 'Replaces Not Authorised' } : {}) }));
     return null;
   }
 

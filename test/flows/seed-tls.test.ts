@@ -12,18 +12,21 @@ import { fileURLToPath } from 'node:url';
 import { createResponse, parseMessage, SipRequest } from '../../src/message/index.js';
 import { StaticResolver } from '../../src/transport/static-resolver.js';
 import { createDialogRequest } from '../../src/ua/dialog-request.js';
+import { referTarget } from '../../src/ua/call/transfer.js';
+import { formatNameAddr, isSipUri } from '../../src/message/index.js';
 import { assertSocketsBack, MessageCapture, openSockets, startEndpoint, type TestEndpoint } from '../helpers/endpoints.js';
 import { haveOpenssl, makeNamedPki, type NamedPki } from '../helpers/pki.js';
 
 const skip = haveOpenssl() ? false : 'the openssl CLI is not installed';
 const seedFile = fileURLToPath(new URL('../../../test/fixtures/seed/seed-invite.sip', import.meta.url));
+const seedReferFile = fileURLToPath(new URL('../../../test/fixtures/seed/seed-refer.sip', import.meta.url));
 const BOB_SDP = 'v=0\r\no=bob 2808844564 2808844564 IN IP4 host.biloxi.example.com\r\ns=\r\nc=IN IP4 host.biloxi.example.com\r\nt=0 0\r\nm=audio 3456 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
 let bob: NamedPki | undefined;
 let alice: NamedPki | undefined;
 before(() => {
   if (skip !== false) return;
-  bob = makeNamedPki(['biloxi.example.com', 'ss1.example.com']);
+  bob = makeNamedPki(['biloxi.example.com', 'ss1.example.com', 'client.biloxi.example.com']);
   alice = makeNamedPki(['client.atlanta.example.com']);
 });
 after(() => {
@@ -67,6 +70,8 @@ async function setUp(table: (bTarget: { protocol: 'TLS'; address: string; port: 
       return;
     }
     if (req.method === 'BYE') tx.respond(createResponse(req, 200));
+    // RFC 3515 §2.4.2: the seed's REFER is accepted.
+    if (req.method === 'REFER') tx.respond(createResponse(req, 202));
   });
   const bTarget = { protocol: 'TLS' as const, address: '127.0.0.1', port: b.target('TLS').port };
   const capture = new MessageCapture();
@@ -149,4 +154,52 @@ test('THE SEED, Route variant: the seed INVITE with Route <sips:ss1.example.com;
   assert.equal(ack?.get('route'), '<sips:ss1.example.com;lr>');
   assert.equal(ack?.uriText, 'sips:bob@biloxi.example.com');
   assert.equal(bye?.get('route'), '<sips:ss1.example.com;lr>');
+});
+
+test('THE SEED: the seed REFER (Alice to Bob, Refer-To <sips:carol@chicago.example.com>, scheme-less Referred-By) over TLS to client.biloxi.example.com; its headers arrive as written and read right; 202 back on the connection (RFC 3515 §2.4.2, RFC 3892, RFC 5589 §6)', { skip }, async (t) => {
+  const sockets = openSockets();
+  const call = await setUp((target) => ({ 'client.biloxi.example.com': [target] }));
+  t.after(async () => {
+    call.capture.stop();
+    await call.a.close();
+    await call.b.close();
+    await assertSocketsBack(sockets);
+  });
+  const refer = parseMessage(readFileSync(seedReferFile).toString('utf8').replace(/\r?\n/g, '\r\n'));
+  assert.ok(refer instanceof SipRequest);
+  // The fixture's Via is the one A's transport writes.
+  refer.removeAll('via');
+  const res = await call.a.endpoint.request(refer);
+  assert.equal(res.status, 202);
+
+  const got = call.received[0]!;
+  assert.equal(got.method, 'REFER');
+  assert.equal(got.uriText, 'sips:bob@client.biloxi.example.com');
+  assert.equal(got.callId, '12345601@atlanta.example.com');
+  assert.equal(got.fromTag, '1234567');
+  assert.equal(got.toTag, '314159');
+  assert.deepEqual([got.cseq.seq, got.cseq.method], [101, 'REFER']);
+  assert.equal(got.get('contact'), '<sips:alice@client.atlanta.example.com>');
+  // Refer-To as the seed wrote it, and read: a sips: URI to carol at chicago, no Replaces.
+  assert.equal(got.get('refer-to'), '<sips:carol@chicago.example.com>');
+  const to = got.referTo?.uri;
+  assert.ok(to !== undefined && isSipUri(to));
+  assert.deepEqual([to.scheme, to.user, to.host], ['sips', 'carol', 'chicago.example.com']);
+  assert.deepEqual(referTarget(got), { target: 'sips:carol@chicago.example.com', replaces: undefined });
+  // Referred-By as the seed wrote it (no scheme), accepted and read as alice@atlanta.example.com;
+  // re-emitted with a scheme when the transferee copies it (RFC 3892 §3).
+  assert.equal(got.get('referred-by'), '<alice@atlanta.example.com>');
+  const by = got.referredBy?.uri;
+  assert.ok(by !== undefined && isSipUri(by));
+  assert.deepEqual([by.user, by.host], ['alice', 'atlanta.example.com']);
+  assert.equal(formatNameAddr(got.referredBy!), '<sip:alice@atlanta.example.com>');
+  // Over TLS, with A's Via, the 202 on the REFER's connection.
+  assert.equal(got.topVia?.transport, 'TLS');
+  assert.equal(got.topVia?.host, 'client.atlanta.example.com');
+  const aConnections = call.a.endpoint.transport.connections.connections();
+  assert.equal(aConnections.length, 1);
+  const inbound = call.capture.messages.filter((c) => c.callId === refer.callId && c.direction === 'in');
+  assert.ok(inbound.every((c) => c.protocol === 'TLS'));
+  assert.ok(inbound.filter((c) => /^\d/.test(c.label)).every((c) => c.connectionId === aConnections[0]!.id));
+  assert.deepEqual(call.capture.ladder((c) => c.callId === refer.callId), ['REFER', '202']);
 });

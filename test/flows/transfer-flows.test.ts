@@ -132,7 +132,7 @@ test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs
   carolIncoming.then((c) => setTimeout(() => void c.answer(), 20), () => undefined);
 
   const outcome = await a.transfer(CAROL);
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, outcome: 'transferred' });
   assert.deepEqual(progress, ['100 Trying', '180 Ringing', '200 OK']);
 
   // Carol got Bob's INVITE with Alice's Referred-By (RFC 3892), a proper sips: URI.
@@ -186,7 +186,7 @@ test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs
   assert.equal((await cEnded).cause, 'remote-bye');
 });
 
-test('transfer to a busy target: 486 in the final NOTIFY, the transfer fails, both keep the call and Alice resumes it', { skip }, async (t) => {
+test('transfer to a busy target (RFC 5589 §6.2.1): 486 in the final NOTIFY, the transfer fails, both keep the call and Alice resumes it', { skip }, async (t) => {
   const p = await trio(t);
   const { a, b } = await aliceAndBob(p);
   p.carol.on('incoming', (c) => void c.reject(486));
@@ -198,6 +198,7 @@ test('transfer to a busy target: 486 in the final NOTIFY, the transfer fails, bo
   const outcome = await a.transfer(CAROL);
   assert.equal(outcome.ok, false);
   assert.equal(outcome.ok ? 0 : outcome.status, 486);
+  assert.equal(outcome.ok ? '' : outcome.outcome, 'failed');
   assert.deepEqual(progress.at(-1), 486);
   assert.ok(progress.includes(100));
   assert.deepEqual(await bobFailed, { status: 486, reason: 'Busy Here' });
@@ -219,7 +220,7 @@ test('transfer to a busy target: 486 in the final NOTIFY, the transfer fails, bo
   assert.equal((await bEnded).cause, 'remote-bye');
 });
 
-test('a REFER refused by the transferee\'s policy (603 Decline): no NOTIFY, no new call, the call goes on', { skip }, async (t) => {
+test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused by the transferee\'s policy with 603 Decline: no NOTIFY, no new call, the call goes on', { skip }, async (t) => {
   const p = await trio(t);
   const { a, b } = await aliceAndBob(p);
   const seen: string[] = [];
@@ -234,7 +235,7 @@ test('a REFER refused by the transferee\'s policy (603 Decline): no NOTIFY, no n
   });
   const failed = a.next('transfer-failed');
   const outcome = await a.transfer(CAROL);
-  assert.deepEqual(outcome, { ok: false, status: 603, reason: 'Decline' });
+  assert.deepEqual(outcome, { ok: false, outcome: 'rejected', status: 603, reason: 'Decline' });
   assert.deepEqual(await failed, { status: 603, reason: 'Decline' });
   assert.deepEqual(seen, [`<${CAROL}>`]);
   assert.equal(carolCalled, false);
@@ -246,7 +247,7 @@ test('a REFER refused by the transferee\'s policy (603 Decline): no NOTIFY, no n
   assert.deepEqual(await b.hangup(), { ok: true });
 });
 
-test('attended transfer (RFC 5589 §7): Refer-To with ?Replaces= of Alice\'s call with Carol; Bob\'s INVITE replaces it; Carol answers, then BYEs the replaced call', { skip }, async (t) => {
+test('attended transfer (RFC 5589 §7.3): Refer-To with ?Replaces= of Alice\'s call with Carol; Bob\'s INVITE replaces it; Carol answers, then BYEs the replaced call', { skip }, async (t) => {
   const p = await trio(t);
   const { a, b } = await aliceAndBob(p);
   // Consultation: Alice calls Carol, Carol answers.
@@ -267,7 +268,7 @@ test('attended transfer (RFC 5589 §7): Refer-To with ?Replaces= of Alice\'s cal
   const bobTransferred = b.next('transferred');
   const progress: number[] = [];
   a.on('transfer-progress', ({ status }) => progress.push(status));
-  assert.deepEqual(await a.transfer(a2), { ok: true });
+  assert.deepEqual(await a.transfer(a2), { ok: true, outcome: 'transferred' });
   assert.deepEqual(progress, [100, 180, 200]);
 
   // The Refer-To: Carol's AOR with the Replaces of the Alice-Carol dialog as Carol sees it, escaped.
@@ -337,6 +338,7 @@ test('no final NOTIFY in time: the transfer times out (408), the call is kept an
   const outcome = await a.transfer(CAROL);
   assert.equal(outcome.ok, false);
   assert.equal(outcome.ok ? 0 : outcome.status, 408);
+  assert.equal(outcome.ok ? '' : outcome.outcome, 'timeout');
   assert.deepEqual(progress, [100, 180]);
   await carolRinging;
   assert.equal(a.state, 'answered');
@@ -346,15 +348,15 @@ test('no final NOTIFY in time: the transfer times out (408), the call is kept an
   assert.equal((await bEnded).cause, 'remote-bye');
 });
 
-test('a REFER refused with 403 by the transferee\'s policy: the outcome carries it', { skip }, async (t) => {
+test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused with 403 by the transferee\'s policy, the outcome "rejected" carries it', { skip }, async (t) => {
   const p = await trio(t);
   const { a } = await aliceAndBob(p);
   p.bob.onRefer = () => 403;
-  assert.deepEqual(await a.transfer(CAROL), { ok: false, status: 403, reason: 'Forbidden' });
+  assert.deepEqual(await a.transfer(CAROL), { ok: false, outcome: 'rejected', status: 403, reason: 'Forbidden' });
   assert.equal(a.state, 'answered');
 });
 
-test('the transferor hangs up before the NOTIFYs end: its transfer settles (487), the transferee\'s new call is not broken', { skip }, async (t) => {
+test('the transferor hangs up before the NOTIFYs end (RFC 5589 §6): its transfer settles (487), the transferee\'s new call is not broken', { skip }, async (t) => {
   const p = await trio(t);
   const { a, b } = await aliceAndBob(p);
   const carolIncoming = p.carol.next('incoming');
@@ -366,6 +368,7 @@ test('the transferor hangs up before the NOTIFYs end: its transfer settles (487)
   const outcome = await transfer;
   assert.equal(outcome.ok, false);
   assert.equal(outcome.ok ? 0 : outcome.status, 487);
+  assert.equal(outcome.ok ? '' : outcome.outcome, 'failed');
   assert.equal((await bEnded).cause, 'remote-bye');
   assert.deepEqual(await c.answer(), { ok: true });
   const transferred = await bobTransferred;

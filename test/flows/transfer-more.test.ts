@@ -125,7 +125,7 @@ test('Refer-Sub: false (RFC 4488): the REFER asks for no subscription, the 202 e
   const bobTransferred = b.next('transferred');
 
   const outcome = await a.transfer(CAROL, { referSub: false });
-  assert.deepEqual(outcome, { ok: true, subscription: false });
+  assert.deepEqual(outcome, { ok: true, outcome: 'accepted', subscription: false });
   // The original call is not ended by the transfer: the transferor learns nothing more.
   assert.equal(a.state, 'answered');
 
@@ -164,7 +164,7 @@ test('Refer-Sub: false with a failing target: the transfer still settles on the 
   p.carol.on('incoming', (c) => void c.reject(486));
   const bobFailed = b.next('transfer-failed');
   const bobResumed = b.next('resumed');
-  assert.deepEqual(await a.transfer(CAROL, { referSub: false }), { ok: true, subscription: false });
+  assert.deepEqual(await a.transfer(CAROL, { referSub: false }), { ok: true, outcome: 'accepted', subscription: false });
   assert.deepEqual(await bobFailed, { status: 486, reason: 'Busy Here' });
   await bobResumed;
   assert.equal(b.localHold, false);
@@ -230,7 +230,7 @@ test('attended transfer falling back to basic transfer (RFC 5589 §7): 481 for t
   });
   const bEnded = b.ended;
 
-  assert.deepEqual(await a.transfer(a2, { fallbackToBlind: true }), { ok: true });
+  assert.deepEqual(await a.transfer(a2, { fallbackToBlind: true }), { ok: true, outcome: 'transferred' });
   assert.equal(aliceFailed, false);
   // The first REFER's NOTIFYs end with 481, the second's with 200.
   assert.equal(progress[0], 100);
@@ -280,7 +280,7 @@ test('REFER outside the dialog with Target-Dialog (RFC 4538): Bob takes it as a 
   const progress: number[] = [];
 
   const outcome = await p.alice.refer('sips:bob@biloxi.example.com', CAROL, { targetDialog: a, onProgress: (f) => progress.push(f.status) });
-  assert.deepEqual(outcome, { ok: true });
+  assert.deepEqual(outcome, { ok: true, outcome: 'transferred' });
   assert.deepEqual(progress, [100, 180, 200]);
   assert.deepEqual(policy, [b]);
 
@@ -344,6 +344,7 @@ test('REFER outside a dialog whose Target-Dialog matches no call gets 481; no po
   });
   const outcome = await p.alice.refer('sips:bob@biloxi.example.com', CAROL, { targetDialog: a });
   assert.equal(outcome.ok, false);
+  assert.equal(outcome.ok ? '' : outcome.outcome, 'rejected');
   assert.equal(outcome.ok ? 0 : outcome.status, 481);
   assert.equal(asked, false);
   assert.equal(carolCalled, false);
@@ -359,7 +360,7 @@ test('subscription refresh (RFC 3515 §2.4.6): the target rings longer than the 
   const progress: number[] = [];
   a.on('transfer-progress', ({ status }) => progress.push(status));
 
-  assert.deepEqual(await a.transfer(CAROL), { ok: true });
+  assert.deepEqual(await a.transfer(CAROL), { ok: true, outcome: 'transferred' });
   assert.equal(progress[0], 100);
   assert.equal(progress.at(-1), 200);
 
@@ -395,37 +396,6 @@ test('subscription refresh (RFC 3515 §2.4.6): the target rings longer than the 
 
   const c = await carolIncoming;
   assert.equal((await bEnded).cause, 'remote-bye');
-  const bc = p.bob.calls.find((call) => call.id === c.id)!;
-  const cEnded = c.ended;
-  assert.deepEqual(await bc.hangup(), { ok: true });
-  assert.equal((await cEnded).cause, 'remote-bye');
-});
-
-test('no refresh: the transferee\'s subscription expires (terminated;reason=timeout, the last status in the body); the transferor\'s REFER (outside the dialog, never refreshed) settles 487; Bob\'s transfer still completes', { skip }, async (t) => {
-  const p = await trio(t, undefined, { subscriptionExpires: 1, byeWaitMs: 300 });
-  const { a, b } = await aliceAndBob(p);
-  const carolIncoming = p.carol.next('incoming');
-  const outcome = await p.alice.refer('sips:bob@biloxi.example.com', CAROL, { targetDialog: a });
-  assert.equal(outcome.ok, false);
-  assert.equal(outcome.ok ? 0 : outcome.status, 487);
-  const c = await carolIncoming;
-  const referCallId = p.capture.messages.find((m) => m.direction === 'in' && m.label === 'REFER')!.callId;
-  const notifies = p.capture.messages
-    .filter((m) => m.direction === 'in' && m.callId === referCallId && m.label === 'NOTIFY')
-    .map((m) => parseMessage(Buffer.from(m.text)) as SipRequest);
-  assert.deepEqual(notifies.map((n) => parseSipfrag(n.bodyText).status), [100, 180, 180]);
-  assert.equal(notifies.at(-1)!.subscriptionState?.state, 'terminated');
-  assert.equal(notifies.at(-1)!.subscriptionState?.reason, 'timeout');
-  assert.equal(receivedInCall(p, 'SUBSCRIBE').length, 0);
-
-  // Carol answers later: Bob is transferred; no BYE from Alice comes, so Bob ends the original call himself.
-  const bobTransferred = b.next('transferred');
-  const bEnded = b.ended;
-  const aEnded = a.ended;
-  assert.deepEqual(await c.answer(), { ok: true });
-  assert.equal((await bobTransferred).callId, c.id);
-  assert.equal((await bEnded).cause, 'local-bye');
-  assert.equal((await aEnded).cause, 'remote-bye');
   const bc = p.bob.calls.find((call) => call.id === c.id)!;
   const cEnded = c.ended;
   assert.deepEqual(await bc.hangup(), { ok: true });

@@ -116,7 +116,7 @@ test('baresip as transferee: hookflash Alice calls baresip and transfers it to a
     const progress: number[] = [];
     call.on('transfer-progress', ({ status }) => progress.push(status));
     const transferred = call.next('transferred');
-    assert.deepEqual(await within(call.transfer(carolUri), 'the transfer'), { ok: true });
+    assert.deepEqual(await within(call.transfer(carolUri), 'the transfer'), { ok: true, outcome: 'transferred' });
     assert.equal((await transferred).target, carolUri);
     assert.equal(progress[0], 100, `progress: ${progress.join(', ')}`);
     assert.equal(progress.at(-1), 200, `progress: ${progress.join(', ')}`);

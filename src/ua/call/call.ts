@@ -32,7 +32,7 @@ import type { CallDirection, CallEndReason, CallEvents, CallState, Outcome } fro
 import { receiveInfo } from './info.js';
 import { agreementFromResponse, inviteHeaders, retryAfter422, SessionTimer, sessionTimerConfig, uasVerdict, type SessionTimerAgreement, type SessionTimerConfig } from './session-timer.js';
 import { receiveUpdate, type UpdateHost } from './update.js';
-import { referTarget, runTransferee, runTransferor, type TransferConfig, type TransferOptions, type TransferOutcome } from './transfer.js';
+import { answerReferSubscribe, referTarget, runTransferee, runTransferor, type ReferNotifiers, type TransferConfig, type TransferOptions, type TransferOutcome } from './transfer.js';
 import { referToWithReplaces } from './replaces.js';
 
 const SDP = 'application/sdp';
@@ -82,6 +82,12 @@ export interface CallHost {
   referPolicy?(refer: SipRequest, call: Call): number | undefined;
   /** Timings of transfers (transfer.ts). */
   readonly transfer?: TransferConfig;
+  /**
+   * Transferee of a REFER outside the call (RFC 4538): files the dialog its 202 created so that
+   * the requests in it (the subscriber's refresh SUBSCRIBEs) reach `receive`; the returned
+   * function unfiles it.
+   */
+  addSubscriptionDialog?(dialog: Dialog, receive: (request: SipRequest, uas: UasTransaction) => void): () => void;
 }
 
 /** A call (see the module comment). Made by `UserAgent.call` and the UserAgent's `incoming` event. */
@@ -570,28 +576,10 @@ export class Call extends TypedEvents<CallEvents> {
       case 'REFER':
         this.#receiveRefer(request, uas);
         return true;
-      case 'SUBSCRIBE': {
-        // RFC 3515 §2.4.6: a refresh of one of the subscriptions our accepted REFERs created; any
-        // other is 481 (no such subscription) or 489 (an event package we do not serve).
-        const event = request.event;
-        if (event === undefined || event.type !== REFER_EVENT) {
-          uas.respond(createResponse(request, 489));
-          return true;
-        }
-        for (const n of [...this.#referNotifiers.keys()]) if (n.terminated) this.#referNotifiers.delete(n);
-        const id = event.params.id;
-        const notifiers = [...this.#referNotifiers.keys()];
-        const found = id === undefined || id === null ? (notifiers.length === 1 ? notifiers[0] : undefined) : notifiers.find((n) => String(n.id) === id);
-        const refresh = found === undefined ? undefined : this.#referNotifiers.get(found);
-        if (refresh === undefined) {
-          uas.respond(createResponse(request, 481));
-          return true;
-        }
-        const expires = Math.min(request.expires ?? this.#host.transfer?.subscriptionExpires ?? 60, 3600);
-        uas.respond(createResponse(request, 200, { headers: [['Expires', String(expires)]] }));
-        refresh(expires);
+      case 'SUBSCRIBE':
+        // RFC 3515 §2.4.6: a refresh of one of the subscriptions our accepted REFERs created (transfer.ts).
+        answerReferSubscribe(request, uas, this.#referNotifiers, this.#host.transfer?.subscriptionExpires ?? 60);
         return true;
-      }
       case 'NOTIFY': {
         // RFC 3515 §2.4.4: a NOTIFY of one of our REFERs' subscriptions; any other is 481 (RFC 6665 §4.1.3).
         const subscriber = [...this.#referSubs].find((s) => s.matches(request));
@@ -659,19 +647,28 @@ export class Call extends TypedEvents<CallEvents> {
         if (dialog === undefined || dialog.state === 'terminated') return;
         await this.#auth.request(dialog.createRequest('NOTIFY', { headers: notify.headers, body: notify.body, contentType: notify.contentType }));
       },
-      // Refreshes come in the dialog of the NOTIFYs: this call's (a REFER outside it is not refreshed here).
-      ...(outside ? {} : {
-        addNotifier: (notifier: ReferNotifier, refresh: (expires: number) => void) => {
+      // Refreshes come in the dialog of the NOTIFYs: this call's, or the one the 202 of a REFER
+      // outside it created (filed with the UserAgent for as long as the subscription lives).
+      addNotifier: (notifier: ReferNotifier, refresh: (expires: number) => void) => {
+        if (notifyDialog === undefined) {
           this.#referNotifiers.set(notifier, refresh);
           return () => this.#referNotifiers.delete(notifier);
-        },
-      }),
+        }
+        const notifiers: ReferNotifiers = new Map([[notifier, refresh]]);
+        return host.addSubscriptionDialog?.(notifyDialog, (subscribe, subscribeUas) => {
+          const verdict = notifyDialog.receiveRequest(subscribe);
+          if (!verdict.accept) subscribeUas.respond(createResponse(subscribe, verdict.status, { reason: verdict.reason }));
+          else if (subscribe.method === 'SUBSCRIBE') answerReferSubscribe(subscribe, subscribeUas, notifiers, host.transfer?.subscriptionExpires ?? 60);
+          // RFC 6665 §4.1.3 / RFC 3261 §12.2.2: nothing else belongs in a REFER's own dialog.
+          else subscribeUas.respond(createResponse(subscribe, 481));
+        }) ?? (() => undefined);
+      },
       hold: () => this.hold(),
       resume: () => this.resume(),
       startCall: (target, headers) => {
         const call = startCall(target, { headers });
         if (call === undefined) return undefined;
-        return { id: call.id, established: call.established, onRinging: (listener) => call.on('ringing', ({ status }) => listener(status)) };
+        return { id: call.id, established: call.established, onRinging: (listener) => call.on('ringing', ({ status }) => listener(status)), hangup: () => call.hangup() };
       },
       hangup: () => this.hangup(),
       onEnd: (cleanup) => {

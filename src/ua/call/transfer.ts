@@ -21,9 +21,10 @@
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { ReferNotifier, ReferSubscriber, wantsReferSubscription, type DialogId, type ReferNotify, type ReferResult } from '../../dialog/index.js';
+import { REFER_EVENT, ReferNotifier, ReferSubscriber, wantsReferSubscription, type DialogId, type ReferNotify, type ReferResult } from '../../dialog/index.js';
 import { reasonPhrase } from '../../core/methods.js';
-import { formatNameAddr, formatTargetDialog, formatUri, isSipUri, type SipRequest, type SipResponse, type SipfragStatus } from '../../message/index.js';
+import { createResponse, formatNameAddr, formatTargetDialog, formatUri, isSipUri, type SipRequest, type SipResponse, type SipfragStatus } from '../../message/index.js';
+import type { UasTransaction } from '../uas-transaction.js';
 import { replacesFromUriHeaders } from './replaces.js';
 import type { Outcome } from './types.js';
 
@@ -35,10 +36,17 @@ export interface TransferConfig {
   readonly byeWaitMs?: number;
   /** Transferee: the implicit subscription's interval, s (default 60). */
   readonly subscriptionExpires?: number;
+  /**
+   * Transferee: how long the target may take to answer before we give up (CANCEL, so the final
+   * NOTIFY says 487 and the original call is taken off hold; RFC 5589 §6.2.2), ms (default 60 s,
+   * inside the transferor's default NOTIFY wait of 64 s).
+   */
+  readonly answerTimeoutMs?: number;
 }
 
 const DEFAULT_NOTIFY_TIMEOUT_MS = 64_000;
 const DEFAULT_BYE_WAIT_MS = 32_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 60_000;
 
 /** What the transferor's side needs from its Call. */
 export interface TransferorHost {
@@ -79,8 +87,21 @@ export interface TransferOptions {
   readonly fallbackToBlind?: boolean;
 }
 
-/** How a transfer ended for the transferor: an Outcome, or a success known from the 2xx alone (RFC 4488). */
-export type TransferOutcome = Outcome | { readonly ok: true; readonly subscription: false };
+/**
+ * How a transfer ended for the transferor (`outcome` names it, the issue's state machine):
+ * - `transferred`: a 2xx sipfrag came; the original call was ended with BYE (RFC 5589 §6);
+ * - `accepted`: the REFER's 2xx echoed `Refer-Sub: false` (RFC 4488): no NOTIFY will tell more;
+ * - `rejected`: the REFER itself was refused (`status`: 403, 405, 501, 603, 481...);
+ * - `failed`: the target's failure from the final NOTIFY (486, 481...), or the subscription ended
+ *   without a final status (487), or the REFER could not be sent (503);
+ * - `timeout`: no response to the REFER, or no final NOTIFY in time (408).
+ * On anything but `transferred` the original call is left exactly as it was (held if the
+ * application held it): `resume()` takes it back.
+ */
+export type TransferOutcome =
+  | { readonly ok: true; readonly outcome: 'transferred' }
+  | { readonly ok: true; readonly outcome: 'accepted'; readonly subscription: false }
+  | { readonly ok: false; readonly outcome: 'rejected' | 'failed' | 'timeout'; readonly status: number; readonly reason: string };
 
 /**
  * The transferor's side (see the module comment); `referTo` is the Refer-To value, a name-addr;
@@ -88,7 +109,7 @@ export type TransferOutcome = Outcome | { readonly ok: true; readonly subscripti
  */
 export async function runTransferor(host: TransferorHost, referTo: string, options: TransferOptions = {}, fallbackTo?: string): Promise<TransferOutcome> {
   const outcome = await referOnce(host, referTo, options);
-  if (!outcome.ok && outcome.status === 481 && fallbackTo !== undefined && options.fallbackToBlind === true) {
+  if (!outcome.ok && outcome.outcome === 'failed' && outcome.status === 481 && fallbackTo !== undefined && options.fallbackToBlind === true) {
     // RFC 5589 §7: the Replaces matched nothing at the target; fall back to basic transfer (§6).
     return referOnce(host, `<${fallbackTo}>`, options);
   }
@@ -107,7 +128,9 @@ async function referOnce(host: TransferorHost, referTo: string, options: Transfe
   });
   // Filed before the REFER goes: the first NOTIFY may overtake the 202 (RFC 3515 §2.4.4).
   const subscriber = new ReferSubscriber({
-    id: refer.cseq.seq,
+    // A getter: a digest retry (RFC 3261 §22.2) sends the REFER again with a higher CSeq, and the
+    // Event id of its NOTIFYs is that one (RFC 3515 §2.4.6).
+    id: () => refer.cseq.seq,
     clock: host.clock,
     timeoutMs: host.config?.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS,
     onProgress: (frag) => host.progress(frag),
@@ -121,12 +144,16 @@ async function referOnce(host: TransferorHost, referTo: string, options: Transfe
   } catch (err) {
     subscriber.close();
     unfile();
-    return { ok: false, status: 408, reason: err instanceof Error ? err.message : String(err) };
+    const timeout = (err as { code?: unknown } | undefined)?.code === 'ERR_TIMEOUT';
+    // RFC 3261 §8.1.3.1: a timeout is a 408, a transport failure a 503.
+    return { ok: false, outcome: timeout ? 'timeout' : 'failed', status: timeout ? 408 : 503, reason: err instanceof Error ? err.message : String(err) };
   }
   if (response.status < 200 || response.status >= 300) {
+    // RFC 3515 §2.4.2 (403, 603), RFC 3261 §21.4.6 (405: the peer does not allow REFER), §21.5.2
+    // (501: it does not implement it): the REFER is refused; nothing was started.
     subscriber.close();
     unfile();
-    return { ok: false, status: response.status, reason: response.reasonPhrase };
+    return { ok: false, outcome: 'rejected', status: response.status, reason: response.reasonPhrase };
   }
   let noSubscription = false;
   try {
@@ -138,7 +165,7 @@ async function referOnce(host: TransferorHost, referTo: string, options: Transfe
     // RFC 4488 §4: no subscription: the 2xx is all we learn; the caller decides when to BYE.
     subscriber.close();
     unfile();
-    return { ok: true, subscription: false };
+    return { ok: true, outcome: 'accepted', subscription: false };
   }
   const result = await done;
   unfile();
@@ -147,14 +174,14 @@ async function referOnce(host: TransferorHost, referTo: string, options: Transfe
       const { status, reason } = result.frag;
       if (status >= 200 && status < 300) {
         await host.hangup();
-        return { ok: true };
+        return { ok: true, outcome: 'transferred' };
       }
-      return { ok: false, status, reason };
+      return { ok: false, outcome: 'failed', status, reason };
     }
     case 'terminated':
-      return { ok: false, status: 487, reason: 'the subscription (or the call) ended without a final status' };
+      return { ok: false, outcome: 'failed', status: 487, reason: 'the subscription (or the call) ended without a final status' };
     case 'timeout':
-      return { ok: false, status: 408, reason: 'no final NOTIFY in time (RFC 3515 §2.4.7)' };
+      return { ok: false, outcome: 'timeout', status: 408, reason: 'no final NOTIFY in time (RFC 3515 §2.4.7)' };
   }
 }
 
@@ -171,6 +198,8 @@ export interface TransferCall {
   readonly id: string;
   readonly established: Promise<Outcome>;
   onRinging(listener: (status: number) => void): void;
+  /** Gives up on it (CANCEL while it rings). */
+  hangup(): Promise<unknown>;
 }
 
 /** What the transferee's side needs from its Call. */
@@ -273,7 +302,15 @@ export async function runTransferee(host: TransfereeHost, refer: SipRequest, wha
     return { ok: false, status: 480, reason: reasonPhrase(480) };
   }
   call.onRinging((status) => notify(status, reasonPhrase(status)));
+  // RFC 5589 §6.2.2: the target does not answer: the transferee gives up (CANCEL, then 487).
+  let noAnswer: TimerHandle | undefined = host.clock.setTimeout(() => {
+    noAnswer = undefined;
+    host.logger.info({ target }, 'the transfer target did not answer in time: cancelling');
+    void call.hangup().catch(() => undefined);
+  }, host.config?.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS);
   const outcome = await call.established;
+  if (noAnswer !== undefined) host.clock.clearTimeout(noAnswer);
+  noAnswer = undefined;
   if (outcome.ok) {
     notify(200, reasonPhrase(200));
     await chain;
@@ -302,4 +339,41 @@ async function waitForBye(host: TransfereeHost): Promise<void> {
   const first = await Promise.race([host.ended.then(() => 'ended' as const), timeout]);
   if (timer !== undefined) host.clock.clearTimeout(timer);
   if (first === 'timeout') await host.hangup();
+}
+
+/** The subscriptions a dialog's accepted REFERs created, each with what a refresh does. */
+export type ReferNotifiers = Map<ReferNotifier, (expires: number) => void>;
+
+/** The longest interval a refresh is granted, s (RFC 6665 §4.2.1.1 lets the notifier shorten it). */
+const MAX_SUBSCRIPTION_EXPIRES = 3600;
+
+/**
+ * RFC 3515 §2.4.6, RFC 6665 §4.2.1: a SUBSCRIBE in a dialog where we accepted REFERs refreshes
+ * (or, with Expires: 0, ends) the subscription its `Event: refer;id=` names (the only one when
+ * there is no id): 200 with the granted Expires, then the notifier's NOTIFY. 489 for another
+ * event package (RFC 6665 §4.2.1.1), 481 for no such subscription (§4.2.1.2).
+ */
+export function answerReferSubscribe(request: SipRequest, uas: UasTransaction, notifiers: ReferNotifiers, defaultExpires: number): void {
+  let event;
+  try {
+    event = request.event;
+  } catch {
+    event = undefined;
+  }
+  if (event === undefined || event.type !== REFER_EVENT) {
+    uas.respond(createResponse(request, 489));
+    return;
+  }
+  for (const n of [...notifiers.keys()]) if (n.terminated) notifiers.delete(n);
+  const id = event.params.id;
+  const live = [...notifiers.keys()];
+  const found = id === undefined || id === null ? (live.length === 1 ? live[0] : undefined) : live.find((n) => String(n.id) === id);
+  const refresh = found === undefined ? undefined : notifiers.get(found);
+  if (refresh === undefined) {
+    uas.respond(createResponse(request, 481));
+    return;
+  }
+  const expires = Math.min(request.expires ?? defaultExpires, MAX_SUBSCRIPTION_EXPIRES);
+  uas.respond(createResponse(request, 200, { headers: [['Expires', String(expires)]] }));
+  refresh(expires);
 }
