@@ -34,3 +34,5 @@ export {
   type SipServerOptions, type SipServerStats, type SipServerEvents, type ServerRegistrar, type ServerAuthenticator, type ServerAuthOutcome,
   type ServerTlsOptions,
 } from './proxy/index.js';
+/** Media (issue 7): RTP/RTCP sessions, G.711, RFC 4733 DTMF, WAV players and recorders, SRTP with SDES keys. */
+export * from './media/index.js';

@@ -10,7 +10,7 @@ const USAGE = `hookflash: a SIP stack, user agent and server for call control
 Usage:
   hookflash lint [--json] [--role uas|proxy] FILE...   check SIP messages in files (exit 1 if any is invalid)
   hookflash start [--listen PROTO:HOST:PORT]... [--cert FILE --key FILE]
-                                                       run a SIP endpoint (what 'npm start' runs): OPTIONS gets 200,
+                                                       run a SIP endpoint: OPTIONS gets 200,
                                                        malformed requests 400, anything else (INVITE too) 501;
                                                        PROTO is udp, tcp, tls, ws or wss, HOST an IPv4 address or
                                                        [IPv6]; --listen repeats; tls and wss need --cert and --key (PEM)
@@ -23,6 +23,16 @@ Usage:
                                                        transfer URI, transfer --attended CALL, calls, use CALL,
                                                        wait EVENT [SECONDS], quit); one JSON line per event with --json
   hookflash phone --help                               the phone options and commands
+  hookflash serve [--config FILE] [--listen PROTO:HOST:PORT]... [--data DIR] [--http HOST:PORT] [--domain NAME]...
+                  [--node-id ID] [--insecure-open] [--log-level L]
+                                                       the registrar and proxy (what 'npm start' runs): UDP and TCP on
+                                                       127.0.0.1:5060, data in ./data, /healthz and /metrics on
+                                                       127.0.0.1:8080 by default; docs/serve.md lists the config keys
+  hookflash serve --help                               the serve options
+  hookflash user add USER@DOMAIN [--password P] [--data DIR]
+                                                       add a user serve authenticates (password from stdin without
+                                                       --password); HA1 hashes only, in DATA/users.db
+  hookflash user list [--data DIR] | remove USER@DOMAIN [--data DIR]
   hookflash help
 `;
 
@@ -59,6 +69,17 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const { start } = await import('./start.js');
       return start(rest);
+    }
+    case 'serve': {
+      const { serve } = await import('./serve.js');
+      const code = await serve(rest);
+      // Everything is closed by now; should a handle linger, it must not keep a stopped server alive.
+      setTimeout(() => process.exit(code), 2_000).unref();
+      return code;
+    }
+    case 'user': {
+      const { user } = await import('./user-command.js');
+      return user(rest);
     }
     case 'phone': {
       const { phone } = await import('./phone.js');

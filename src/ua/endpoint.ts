@@ -86,6 +86,8 @@ export type CancelHandler = (invite: UasTransaction) => void;
  */
 export type RequestHandler = (request: SipRequest, transaction: UasTransaction | undefined, source: Source) => boolean | void | Promise<boolean | void>;
 
+/** Requests whose 101-299 responses may establish a dialog (RFC 3261 §12.1, RFC 6665, RFC 3515). */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
 const DEFAULT_ALLOW = ['INVITE', 'ACK', 'CANCEL', 'OPTIONS', 'BYE'];
 const DEFAULT_ACCEPT = ['application/sdp', 'multipart/mixed', 'message/sipfrag', 'text/plain'];
 
@@ -397,6 +399,11 @@ export class SipEndpoint {
         // §12.1.1: a response that creates a dialog carries the Contact the peer sends its
         // requests to; a handler that gave none gets this listener's address.
         response.set('Contact', this.contactFor(uas));
+      }
+      if (status > 100 && status < 300 && DIALOG_CREATING.has(uas.request.method) && uas.request.toTag === undefined && !response.has('record-route')) {
+        // §12.1.1: a response that establishes a dialog carries the request's Record-Route, all
+        // of it, in order, so the UAC's route set passes the same proxies.
+        for (const rr of uas.request.getAll('record-route')) response.append('Record-Route', rr);
       }
       const sent = uas.transaction.respond(response);
       if (sent && isInvite && status >= 200 && status < 300) this.unacked.start(uas.transaction, response);

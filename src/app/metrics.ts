@@ -1,0 +1,66 @@
+/**
+ * Prometheus metrics of `hookflash serve` (prom-client), in a Registry of their own so that two
+ * servers in one process (tests) or a host application's own metrics never mix:
+ *
+ *   hookflash_registrations            gauge   live bindings in the store (read at scrape time)
+ *   hookflash_transactions             gauge   live SIP transactions
+ *   hookflash_calls_active             gauge   calls between INVITE 2xx and BYE through this node
+ *   hookflash_sip_requests_total       counter requests received, by method
+ *   hookflash_sip_responses_total      counter responses sent or forwarded, by code and method
+ *   process_*, nodejs_*                        prom-client's default process metrics
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+/** What the gauges read when scraped. */
+export interface MetricsSource {
+  registrations(): Promise<number>;
+  transactions(): number;
+  activeCalls(): number;
+}
+
+export class ServeMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method'>;
+  private readonly responses: Counter<'code' | 'method'>;
+
+  constructor(source: MetricsSource, labels: Record<string, string> = {}) {
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    new Gauge({
+      name: 'hookflash_registrations', help: 'Live registrations (bindings) in the store', registers,
+      async collect() {
+        this.set(await source.registrations());
+      },
+    });
+    new Gauge({
+      name: 'hookflash_transactions', help: 'Live SIP transactions', registers,
+      collect() {
+        this.set(source.transactions());
+      },
+    });
+    new Gauge({
+      name: 'hookflash_calls_active', help: 'Calls established through this node and not yet ended', registers,
+      collect() {
+        this.set(source.activeCalls());
+      },
+    });
+    this.requests = new Counter({ name: 'hookflash_sip_requests_total', help: 'SIP requests received', labelNames: ['method'], registers });
+    this.responses = new Counter({
+      name: 'hookflash_sip_responses_total', help: 'SIP responses sent or forwarded', labelNames: ['code', 'method'], registers,
+    });
+  }
+
+  request(method: string): void {
+    this.requests.inc({ method });
+  }
+
+  response(code: number, method: string): void {
+    this.responses.inc({ code: String(code), method });
+  }
+
+  /** The text exposition format and its content type. */
+  async render(): Promise<{ body: string; contentType: string }> {
+    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+}
