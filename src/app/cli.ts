@@ -29,6 +29,12 @@ Usage:
                                                        127.0.0.1:5060, data in ./data, /healthz and /metrics on
                                                        127.0.0.1:8080 by default; docs/serve.md lists the config keys
   hookflash serve --help                               the serve options
+  hookflash demo [--exit] [--http HOST:PORT] [--hep HOST:PORT] [--pcap FILE]
+                                                       the seed's calls on loopback over TLS: two proxies, Alice,
+                                                       Bob and Carol; call, hold, resume, blind and attended
+                                                       transfer, each step checked and drawn as a ladder; the
+                                                       live dashboard on 127.0.0.1:8090; --exit runs once and
+                                                       exits 0 only when every step passed
   hookflash user add USER@DOMAIN [--password P] [--data DIR]
                                                        add a user serve authenticates (password from stdin without
                                                        --password); HA1 hashes only, in DATA/users.db
@@ -80,6 +86,13 @@ async function main(argv: string[]): Promise<number> {
     case 'user': {
       const { user } = await import('./user-command.js');
       return user(rest);
+    }
+    case 'demo': {
+      const { demo } = await import('./demo.js');
+      const code = await demo(rest);
+      // Everything is closed by now; a lingering handle must not keep the demo alive.
+      setTimeout(() => process.exit(code), 2_000).unref();
+      return code;
     }
     case 'phone': {
       const { phone } = await import('./phone.js');

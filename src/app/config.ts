@@ -8,8 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { ListenerConfig, LogLevel, TlsCredentials } from '../index.js';
+import type { GuardLimits, ListenerConfig, LogLevel, TlsCredentials } from '../index.js';
 import { arrayOf, bool, check, ConfigError, int, obj, str } from './config-schema.js';
+import { LIMITS_SHAPE, resolveLimits, type LimitsFile } from './limits-config.js';
 import { parseListen, UsageError } from './listen-flags.js';
 
 export { ConfigError } from './config-schema.js';
@@ -62,6 +63,8 @@ export interface ServeConfig {
   log: { level: LogLevel };
   /** Run with no authentication on non-loopback listeners (only with --insecure-open). */
   insecureOpen: boolean;
+  /** The request guard's limits (src/app/limits-config.ts); undefined when `limits.enabled` is false. */
+  limits?: Partial<GuardLimits>;
 }
 
 /** The flags of `hookflash serve`, as parsed (all optional; each overrides the file). */
@@ -97,6 +100,7 @@ const FILE_SHAPE = obj({
   auth: obj({ realm: str(), required: arrayOf(str()), nonceLifetime: int(1) }),
   secret: str(),
   log: obj({ level: str(LOG_LEVELS) }),
+  limits: LIMITS_SHAPE,
 });
 
 /** The file's contents as written (checked against FILE_SHAPE). */
@@ -114,6 +118,7 @@ interface FileConfig {
   auth?: { realm?: string; required?: string[]; nonceLifetime?: number };
   secret?: string;
   log?: { level?: LogLevel };
+  limits?: LimitsFile;
 }
 
 /** Reads and checks a configuration file. Relative paths in it are relative to its directory. */
@@ -233,6 +238,8 @@ export function resolveConfig(flags: ServeFlags, cwd = process.cwd()): ServeConf
     insecureOpen: flags.insecureOpen === true,
   };
   if (tls !== undefined) out.tls = tls;
+  const limits = resolveLimits(file.limits);
+  if (limits !== undefined) out.limits = limits;
   if (file.secret !== undefined) {
     if (file.secret.length < 16) throw new ConfigError('config: "secret" must be at least 16 characters');
     out.secret = file.secret;

@@ -15,7 +15,12 @@ export interface HttpOptions {
   health(): Record<string, unknown>;
   /** The body of /metrics and its content type. */
   metrics(): Promise<{ body: string; contentType: string }>;
+  /** More GET routes (the dashboard, src/app/dashboard-http.ts): true when the path was answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 }
+
+/** The cookie a browser keeps the token in, so the dashboard's requests and event stream carry it. */
+const TOKEN_COOKIE = 'hookflash_token';
 
 export class ServeHttp {
   private constructor(private readonly server: Server, readonly host: string, readonly port: number) {}
@@ -62,7 +67,22 @@ function reply(res: ServerResponse, status: number, type: string, body: string, 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpOptions, expected: Buffer | undefined): Promise<void> {
   if (expected !== undefined) {
     // Compared as fixed-length hashes so the comparison takes the same time whatever was sent.
-    const given = digest(req.headers.authorization ?? '');
+    // A browser (EventSource cannot send headers) opens /?token=TOKEN once: the token goes into an
+    // HttpOnly cookie and the address bar loses it.
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const queryToken = url.pathname === '/' ? url.searchParams.get('token') : null;
+    if (queryToken !== null && timingSafeEqual(digest(`Bearer ${queryToken}`), expected)) {
+      res.writeHead(303, {
+        location: '/',
+        'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(queryToken)}; HttpOnly; SameSite=Strict; Path=/`,
+        'cache-control': 'no-store',
+      });
+      res.end();
+      return;
+    }
+    const cookie = /(?:^|;\s*)hookflash_token=([^;]*)/.exec(req.headers.cookie ?? '');
+    const fromCookie = cookie === null ? undefined : safeDecode(cookie[1]!);
+    const given = digest(req.headers.authorization ?? (fromCookie === undefined ? '' : `Bearer ${fromCookie}`));
     if (!timingSafeEqual(given, expected)) {
       reply(res, 401, 'application/json', '{"error":"a Bearer token is required"}\n', { 'www-authenticate': 'Bearer' });
       return;
@@ -78,7 +98,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpOp
   } else if (path === '/metrics') {
     const m = await options.metrics();
     reply(res, 200, m.contentType, m.body);
-  } else {
+  } else if (options.routes === undefined || !(await options.routes(req, res, path ?? '/'))) {
     reply(res, 404, 'application/json', '{"error":"not found: try /healthz or /metrics"}\n');
+  }
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }

@@ -7,6 +7,8 @@
  *   hookflash_calls_active             gauge   calls between INVITE 2xx and BYE through this node
  *   hookflash_sip_requests_total       counter requests received, by method
  *   hookflash_sip_responses_total      counter responses sent or forwarded, by code and method
+ *   hookflash_dropped_total            counter requests refused by the guard (rate, block, sanity...), by reason
+ *   hookflash_blocked_sources          gauge   source addresses on the block list
  *   process_*, nodejs_*                        prom-client's default process metrics
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -16,12 +18,15 @@ export interface MetricsSource {
   registrations(): Promise<number>;
   transactions(): number;
   activeCalls(): number;
+  /** Source addresses blocked now (the request guard); absent: 0. */
+  blockedSources?(): number;
 }
 
 export class ServeMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method'>;
   private readonly responses: Counter<'code' | 'method'>;
+  private readonly drops: Counter<'reason'>;
 
   constructor(source: MetricsSource, labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -45,6 +50,13 @@ export class ServeMetrics {
         this.set(source.activeCalls());
       },
     });
+    new Gauge({
+      name: 'hookflash_blocked_sources', help: 'Source addresses on the block list', registers,
+      collect() {
+        this.set(source.blockedSources?.() ?? 0);
+      },
+    });
+    this.drops = new Counter({ name: 'hookflash_dropped_total', help: 'Requests refused before any work, by reason', labelNames: ['reason'], registers });
     this.requests = new Counter({ name: 'hookflash_sip_requests_total', help: 'SIP requests received', labelNames: ['method'], registers });
     this.responses = new Counter({
       name: 'hookflash_sip_responses_total', help: 'SIP responses sent or forwarded', labelNames: ['code', 'method'], registers,
@@ -53,6 +65,11 @@ export class ServeMetrics {
 
   request(method: string): void {
     this.requests.inc({ method });
+  }
+
+  /** A request refused by the guard (dropped or answered 503/400/403 without a transaction). */
+  dropped(reason: string): void {
+    this.drops.inc({ reason });
   }
 
   response(code: number, method: string): void {

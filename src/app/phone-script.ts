@@ -2,7 +2,7 @@
  * The command language of `hookflash phone`: one command per line, parsed without side effects.
  *
  *   call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
- *   transfer URI | transfer --attended CALL | calls | use CALL
+ *   transfer URI | transfer --attended CALL | calls | use CALL | dtmf DIGITS | stats
  *
  * CALL is a call's index in the `calls` listing (1, 2, ...) or its id.
  * Blank lines and lines starting with `#` are skipped (null).
@@ -11,7 +11,7 @@
 /** The events `wait` knows, named as the API's (UserAgent `incoming`, then Call events). */
 export const PHONE_EVENTS = [
   'incoming', 'ringing', 'answered', 'held', 'resumed', 'remote-held', 'remote-resumed', 'ended',
-  'transfer-progress', 'transferred', 'transfer-failed', 'replaced',
+  'transfer-progress', 'transferred', 'transfer-failed', 'replaced', 'dtmf',
 ] as const;
 export type PhoneEvent = (typeof PHONE_EVENTS)[number];
 
@@ -20,7 +20,8 @@ export const DEFAULT_WAIT_SECONDS = 10;
 
 export type PhoneCommand =
   | { readonly name: 'call'; readonly uri: string }
-  | { readonly name: 'answer' | 'hold' | 'resume' | 'hangup' | 'calls' }
+  | { readonly name: 'answer' | 'hold' | 'resume' | 'hangup' | 'calls' | 'stats' }
+  | { readonly name: 'dtmf'; readonly digits: string }
   | { readonly name: 'transfer'; readonly uri: string; readonly attended: false }
   | { readonly name: 'transfer'; readonly call: string; readonly attended: true }
   | { readonly name: 'use'; readonly call: string }
@@ -57,6 +58,7 @@ export function parseCommand(line: string): PhoneCommand | null {
       return { name };
     case 'quit':
     case 'calls':
+    case 'stats':
       arity(words, 0, 0, name);
       return { name };
     case 'transfer': {
@@ -68,6 +70,12 @@ export function parseCommand(line: string): PhoneCommand | null {
       arity(words, 1, 1, usage);
       if (words[1]!.startsWith('-')) throw new CommandError(`usage: ${usage}`);
       return { name, uri: words[1]!, attended: false };
+    }
+    case 'dtmf': {
+      arity(words, 1, 1, 'dtmf DIGITS');
+      const digits = words[1]!.toUpperCase();
+      if (!/^[0-9*#A-D]{1,32}$/.test(digits)) throw new CommandError(`dtmf: DIGITS are 1-32 of 0-9 * # A-D, not ${JSON.stringify(words[1])}`);
+      return { name, digits };
     }
     case 'use':
       arity(words, 1, 1, 'use CALL');
@@ -90,6 +98,6 @@ export function parseCommand(line: string): PhoneCommand | null {
       return { name, event, seconds };
     }
     default:
-      throw new CommandError(`unknown command ${JSON.stringify(name)} (call URI, answer, reject [CODE], hold, resume, hangup, transfer URI, transfer --attended CALL, calls, use CALL, wait EVENT [SECONDS], quit)`);
+      throw new CommandError(`unknown command ${JSON.stringify(name)} (call URI, answer, reject [CODE], hold, resume, hangup, transfer URI, transfer --attended CALL, calls, use CALL, dtmf DIGITS, stats, wait EVENT [SECONDS], quit)`);
   }
 }

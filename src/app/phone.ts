@@ -1,8 +1,16 @@
 /**
- * `hookflash phone`: a scriptable softphone over the UserAgent API (signalling only, no audio).
+ * `hookflash phone`: a scriptable softphone over the UserAgent API, with audio (issue 7).
  *
  *   hookflash phone --uri sip:bob@127.0.0.1 [--listen udp:127.0.0.1:5070]... [--register sip:REGISTRAR]
  *                   [--auth user:password] [--auto-answer] [--json]
+ *                   [--play FILE | --tone HZ] [--record FILE] [--moh FILE] [--rtp-ports MIN-MAX]
+ *
+ * Media (src/app/media-factory.ts): every call has an RTP session (G.711, RFC 4733 DTMF; SRTP
+ * with SDES keys on sips calls) from a MediaEngine on --rtp-ports. We send the --play WAV
+ * (looped) or a --tone, else silence; while we hold, the --moh WAV (looped). --record writes what
+ * we receive (every call, one after the other) as a WAV when the phone exits. `dtmf DIGITS`
+ * sends RFC 4733 events; a received digit is a `dtmf` event; `stats` prints the current call's
+ * packets and bytes each way, loss, jitter and MOS (a `stats` line with --json).
  *
  * Commands (phone-script.ts) come from the terminal (a readline prompt) or, when standard input
  * is not a terminal, line by line from it; they apply to the current call, the most recent one.
@@ -31,14 +39,17 @@
 import { isIP } from 'node:net';
 import { createInterface, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { isSipUri, parseUri, Registration, UserAgent, type Call, type DigestCredentials, type ListenerConfig, type RegistrationEvent } from '../index.js';
+import { isSipUri, MediaEngine, parseUri, Registration, ToneSource, UserAgent, WavRecorder, wavSource, type AudioSource, type Call, type DigestCredentials, type ListenerConfig, type RegistrationEvent, type UserAgentOptions } from '../index.js';
 import { hostPort, parseListen, UsageError } from './listen-flags.js';
 import { CommandError, parseCommand, type PhoneCommand, type PhoneEvent } from './phone-script.js';
+import { readFile } from 'node:fs/promises';
+import { engineMediaFactory } from './media-factory.js';
 
-const HELP = `hookflash phone: a scriptable softphone (signalling only)
+const HELP = `hookflash phone: a scriptable softphone with audio (G.711 RTP, DTMF, SRTP on sips calls)
 
   hookflash phone --uri sip:USER@HOST [--listen PROTO:HOST:PORT]... [--register sip:REGISTRAR]
                   [--auth USER:PASSWORD] [--auto-answer] [--json]
+                  [--play FILE | --tone HZ] [--record FILE] [--moh FILE] [--rtp-ports MIN-MAX]
 
   --uri URI                  our address of record (From of our calls)
   --listen PROTO:HOST:PORT   udp, tcp, tls, ws or wss; repeatable; PORT 0 picks a free one (see the
@@ -50,6 +61,11 @@ const HELP = `hookflash phone: a scriptable softphone (signalling only)
   --register URI             register --uri at this registrar (e.g. sip:127.0.0.1:5060) before the
                              first command, refresh it, unregister at quit ('registered' event)
   --auth USER:PASSWORD       Digest credentials for the registration and for calls' requests
+  --play FILE                send this WAV (any rate, mono or stereo; converted to 8 kHz), looped
+  --tone HZ                  send a sine tone of HZ (e.g. 440) instead; default: silence
+  --record FILE              write what the calls receive to this WAV (8 kHz mono) at exit
+  --moh FILE                 music on hold: this WAV (looped) is sent while we hold a call
+  --rtp-ports MIN-MAX        RTP/RTCP port range (default 10000-20000)
 
 Commands, from the terminal or line by line from standard input, for the current (latest) call:
   call URI | answer | reject [CODE] | hold | resume | hangup | wait EVENT [SECONDS] | quit
@@ -57,9 +73,11 @@ Commands, from the terminal or line by line from standard input, for the current
   transfer --attended CALL     transfer the current call's peer to CALL's peer (REFER with Replaces)
   calls                        list the calls: index, id, direction, state, hold flags (* current)
   use CALL                     make CALL the current call
+  dtmf DIGITS                  send DTMF (0-9 * # A-D) as RFC 4733 events
+  stats                        packets and bytes each way, loss, jitter, MOS of the current call
 CALL: an index from 'calls' or a call id.
 EVENT: incoming, ringing, answered, held, resumed, remote-held, remote-resumed, ended,
-       transfer-progress, transferred, transfer-failed, replaced (SECONDS: 10).
+       transfer-progress, transferred, transfer-failed, replaced, dtmf (SECONDS: 10).
 `;
 
 interface PhoneFlags {
@@ -69,6 +87,11 @@ interface PhoneFlags {
   json: boolean;
   register?: string;
   credentials?: DigestCredentials;
+  play?: string;
+  tone?: number;
+  record?: string;
+  moh?: string;
+  rtpPorts?: { min: number; max: number };
 }
 
 function flagsFrom(args: string[]): PhoneFlags {
@@ -86,6 +109,11 @@ function flagsFrom(args: string[]): PhoneFlags {
         json: { type: 'boolean', default: false },
         register: { type: 'string' },
         auth: { type: 'string' },
+        play: { type: 'string' },
+        tone: { type: 'string' },
+        record: { type: 'string' },
+        moh: { type: 'string' },
+        'rtp-ports': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -123,6 +151,22 @@ function flagsFrom(args: string[]): PhoneFlags {
     const colon = values.auth.indexOf(':');
     if (colon <= 0) throw new UsageError('--auth is USER:PASSWORD');
     flags.credentials = { username: values.auth.slice(0, colon), password: values.auth.slice(colon + 1) };
+  }
+  if (values.play !== undefined && values.tone !== undefined) throw new UsageError('--play and --tone do not go together');
+  if (values.play !== undefined) flags.play = values.play;
+  if (values.tone !== undefined) {
+    const hz = Number(values.tone);
+    if (!/^\d+(\.\d+)?$/.test(values.tone) || hz < 20 || hz > 3900) throw new UsageError(`--tone is a frequency in Hz from 20 to 3900, not ${JSON.stringify(values.tone)}`);
+    flags.tone = hz;
+  }
+  if (values.record !== undefined) flags.record = values.record;
+  if (values.moh !== undefined) flags.moh = values.moh;
+  if (values['rtp-ports'] !== undefined) {
+    const m = /^(\d{4,5})-(\d{4,5})$/.exec(values['rtp-ports']);
+    const min = Number(m?.[1]);
+    const max = Number(m?.[2]);
+    if (m === null || min < 1024 || max > 65535 || max - min < 1) throw new UsageError(`--rtp-ports is MIN-MAX, ports from 1024 to 65535 (e.g. 10000-20000), not ${JSON.stringify(values['rtp-ports'])}`);
+    flags.rtpPorts = { min, max };
   }
   return flags;
 }
@@ -167,8 +211,11 @@ class Phone {
   #stop!: () => void;
   #stopping = false;
 
-  constructor(ua: UserAgent, flags: PhoneFlags, interactive: boolean) {
+  readonly #media: PhoneMedia;
+
+  constructor(ua: UserAgent, flags: PhoneFlags, interactive: boolean, media: PhoneMedia) {
     this.#ua = ua;
+    this.#media = media;
     this.#json = flags.json;
     this.#autoAnswer = flags.autoAnswer;
     this.#interactive = interactive;
@@ -245,6 +292,7 @@ class Phone {
         registration.close();
       }
       await this.#ua.close();
+      await this.#media.close().catch((e: unknown) => this.#error(`--record: ${e instanceof Error ? e.message : String(e)}`));
     }
     return this.#failed ? 1 : 0;
   }
@@ -308,6 +356,15 @@ class Phone {
           return true;
         case 'calls':
           this.#listCalls();
+          return true;
+        case 'dtmf': {
+          const call = this.#call(command.name);
+          if (call.state !== 'answered') throw new CommandError(`dtmf needs an answered call, not one ${call.state}`);
+          if (!call.sendDtmf(command.digits)) throw new CommandError('dtmf: not sent (the peer took no telephone-event, or we do not send now)');
+          return true;
+        }
+        case 'stats':
+          this.#stats(this.#call(command.name));
           return true;
         case 'use':
           this.#current = this.#find(command.name, command.call);
@@ -377,6 +434,22 @@ class Phone {
         this.#out(`${current ? '*' : ' '}${t.index} ${call.id} ${call.direction} ${call.state}${holds === '' ? '' : ` ${holds}`} ${call.remoteUri}`);
       }
     }
+  }
+
+  /** The `stats` line of a call: packets and bytes each way, loss, jitter, MOS. */
+  #stats(call: Call): void {
+    const s = call.stats();
+    if (s === undefined) throw new CommandError('stats: the call has no media');
+    const fields = {
+      direction: s.direction, codec: s.codec, srtp: call.secureMedia,
+      packetsSent: s.packetsSent, bytesSent: s.bytesSent, packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived,
+      packetsLost: s.packetsLost, lossRatio: s.lossRatio, jitterMs: Number(s.jitterMs.toFixed(3)), mos: Number(s.mos.toFixed(2)),
+      dtmfSent: s.dtmfSent, dtmfReceived: s.dtmfReceived,
+    };
+    this.#print('stats', call, fields,
+      `stats ${s.direction} ${s.codec}${call.secureMedia ? ' SRTP' : ''}: sent ${s.packetsSent} packets ${s.bytesSent} bytes, `
+      + `received ${s.packetsReceived} packets ${s.bytesReceived} bytes, lost ${s.packetsLost} (${(100 * s.lossRatio).toFixed(1)}%), `
+      + `jitter ${s.jitterMs.toFixed(2)} ms, MOS ${s.mos.toFixed(2)}`);
   }
 
   #call(command: string): Call {
@@ -477,6 +550,7 @@ class Phone {
     call.on('resumed', () => seen('resumed', {}, 'resumed (we took it off hold)'));
     call.on('remote-held', () => seen('remote-held', {}, 'remote-held (the peer holds the call)'));
     call.on('remote-resumed', () => seen('remote-resumed', {}, 'remote-resumed (the peer took it off hold)'));
+    call.on('dtmf', ({ digit, durationMs }) => seen('dtmf', { digit, durationMs }, `dtmf ${digit} (${durationMs} ms)`));
     call.on('ended', ({ reason }) => seen('ended', { reason: reason.cause, ...(reason.status === undefined ? {} : { status: reason.status }), text: reason.text },
       `ended: ${reason.text}`));
     call.on('transfer-progress', ({ status, reason }) => seen('transfer-progress', { status, reason }, `transfer progress: ${status} ${reason}`));
@@ -571,15 +645,58 @@ export async function phone(args: string[]): Promise<number> {
     return 2;
   }
   let ua: UserAgent;
+  let media: PhoneMedia | undefined;
   try {
+    media = await phoneMedia(flags);
     ua = await UserAgent.create({
       uri: flags.uri,
       listeners: flags.listeners,
       ...(flags.credentials === undefined ? {} : { credentials: flags.credentials }),
+      ...media.options,
     });
   } catch (e) {
+    await media?.close().catch(() => undefined);
     process.stderr.write(`hookflash phone: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  return new Phone(ua, flags, process.stdin.isTTY === true).run();
+  return new Phone(ua, flags, process.stdin.isTTY === true, media).run();
+}
+
+/** The phone's audio: a MediaEngine on --rtp-ports, the sources (--play, --tone, --moh) and the --record sink. */
+interface PhoneMedia {
+  readonly options: Pick<UserAgentOptions, 'mediaFactory' | 'audioSource' | 'musicOnHold'>;
+  /** Closes the engine and writes the recording. */
+  close(): Promise<void>;
+}
+
+async function phoneMedia(flags: PhoneFlags): Promise<PhoneMedia> {
+  const read = async (flag: string, path: string): Promise<Buffer> => {
+    const bytes = await readFile(path).catch((e: unknown) => {
+      throw new Error(`${flag} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+    // Checked now, so that a bad file is an error at start rather than silence in a call.
+    wavSource(bytes);
+    return bytes;
+  };
+  const play = flags.play === undefined ? undefined : await read('--play', flags.play);
+  const moh = flags.moh === undefined ? undefined : await read('--moh', flags.moh);
+  const first = flags.listeners[0];
+  const host = first === undefined || isIP(first.host) === 0 ? '0.0.0.0' : first.host;
+  const engine = new MediaEngine({ address: host, ...(flags.rtpPorts === undefined ? {} : { portMin: flags.rtpPorts.min, portMax: flags.rtpPorts.max }) });
+  const recorder = flags.record === undefined ? undefined : new WavRecorder(flags.record);
+  const tone = flags.tone;
+  let audioSource: (() => AudioSource) | undefined;
+  if (play !== undefined) audioSource = () => wavSource(play, { loop: true });
+  else if (tone !== undefined) audioSource = () => new ToneSource({ frequency: tone, amplitude: 0.5 });
+  return {
+    options: {
+      mediaFactory: engineMediaFactory(engine, recorder === undefined ? {} : { sink: () => recorder }),
+      ...(audioSource === undefined ? {} : { audioSource }),
+      ...(moh === undefined ? {} : { musicOnHold: () => wavSource(moh, { loop: true }) }),
+    },
+    close: async () => {
+      engine.close();
+      await recorder?.close();
+    },
+  };
 }

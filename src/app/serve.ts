@@ -11,9 +11,10 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  DigestAuthenticator, isSipUri, RealClock, WallClock, Registrar, SipServer, type SipRequest,
+  DigestAuthenticator, isSipUri, RealClock, WallClock, Registrar, RequestGuard, SipServer, type SipRequest,
 } from '../index.js';
 import { ConfigError, isLoopback, resolveConfig, type ServeConfig, type ServeFlags } from './config.js';
+import { startServeDashboard, type ServeDashboard } from './dashboard-serve.js';
 import { ServeHttp } from './http-server.js';
 import { hostPort } from './listen-flags.js';
 import { ServeMetrics } from './metrics.js';
@@ -27,11 +28,14 @@ export const SERVE_HELP = `hookflash serve: registrar and stateful proxy (what '
   --listen PROTO:HOST:PORT    udp, tcp, tls, ws or wss (tls/wss need "tls" in the config); repeatable
                               (default udp:127.0.0.1:5060 and tcp:127.0.0.1:5060; port 0 picks a free one)
   --data DIR                  bindings.db and users.db live here (default ./data, created)
-  --http HOST:PORT            /healthz and /metrics (default 127.0.0.1:8080; port 0 picks a free one)
+  --http HOST:PORT            /healthz, /metrics and the dashboard (default 127.0.0.1:8080; port 0 picks a free one)
   --domain NAME               a domain served; repeatable (default the listen hosts and localhost)
   --node-id ID                this node's id, for several nodes on one Redis (default node-1)
   --insecure-open             allow non-loopback listeners with no users (no authentication at all)
   --log-level LEVEL           debug, info, warn or error (default info)
+
+The dashboard (calls, ladder diagrams, pcap) is at the --http address; HOOKFLASH_HEP=HOST:PORT sends
+HEP v3 copies to a Homer collector. To see it with calls, run 'hookflash demo' (docs/dashboard.md).
 `;
 
 /** The longest a drain waits for running transactions: Timer C's floor would be 3 minutes; a deploy will not wait that long. */
@@ -164,6 +168,7 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
   }
   let server: SipServer | undefined;
   let http: ServeHttp | undefined;
+  let capture: ServeDashboard | undefined;
   try {
     const open = config.listen.filter((l) => !isLoopback(l.host));
     const authOn = stores.userCount > 0;
@@ -200,6 +205,11 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
       })
       : undefined;
 
+    // Rate limits, block list, sanity, transaction/call limits, auth lockout (config "limits").
+    let metrics: ServeMetrics | undefined;
+    const guard = config.limits === undefined ? undefined : new RequestGuard({
+      clock, limits: config.limits, onRefused: (reason) => metrics?.dropped(reason),
+    });
     for (let attempt = 0; server === undefined; attempt++) {
       const listeners = await shareFreePorts(config.listen);
       try {
@@ -215,6 +225,7 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
           ...(config.secret === undefined ? {} : { flowTokenKey: `flow:${config.secret}` }),
           // Outbound TLS (to other domains' proxies, phones on TLS flows): our certificate, and the CAs when given.
           ...(config.tls === undefined ? {} : { tls: { ...config.tls } }),
+          ...(guard === undefined ? {} : { guard }),
           ...(authenticator === undefined ? {} : { authenticator, authenticate: (request: SipRequest) => needsAuth(request, required, domains) }),
         });
       } catch (e) {
@@ -229,14 +240,25 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
     pathFor = server;
     const running = server;
 
-    const metrics = new ServeMetrics({
+    metrics = new ServeMetrics({
       registrations: () => stores.bindings.count(wallClock.now()),
       transactions: () => running.stats.transactions,
       activeCalls: () => running.stats.activeCalls,
+      blockedSources: () => guard?.blockedSources ?? 0,
     }, { node: config.nodeId });
-    running.on('request', (e) => metrics.request(e.method));
-    running.on('response', (e) => metrics.response(e.status, e.method));
+    const served = metrics;
+    running.on('request', (e) => served.request(e.method));
+    running.on('response', (e) => served.response(e.status, e.method));
 
+    try {
+      capture = startServeDashboard({
+        listeners: running.listeners, name: `hookflash ${config.nodeId}`, logger,
+        bindings: () => stores.bindings.list(wallClock.now()), now: () => wallClock.now(),
+      });
+    } catch (e) {
+      throw new ConfigError(e instanceof Error ? e.message : String(e));
+    }
+    const dashboard = capture;
     const started = Date.now();
     try {
       http = await ServeHttp.start({
@@ -244,7 +266,8 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
         port: config.http.port,
         ...(config.http.token === undefined ? {} : { token: config.http.token }),
         health: () => ({ status: 'ok', uptime: Math.round((Date.now() - started) / 1000), node: config.nodeId }),
-        metrics: () => metrics.render(),
+        metrics: () => served.render(),
+        routes: (req, res, path) => dashboard.routes(req, res, path),
       });
     } catch (e) {
       throw listenFailure(e, `http ${hostPort(config.http.host, config.http.port)}`);
@@ -266,7 +289,8 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
       logger.warn({ auth: 'off', insecureOpen: true }, 'authentication OFF on non-loopback listeners (--insecure-open): anyone can register and call');
     }
     const httpAddress = { host: http.host, port: http.port, token: config.http.token !== undefined };
-    logger.info({ http: httpAddress }, 'http: /healthz and /metrics');
+    logger.info({ http: httpAddress, ...(dashboard.hep === undefined ? {} : { hep: dashboard.hep }) }, 'http: /healthz, /metrics and the dashboard');
+    logger.info({}, "the dashboard shows calls as they happen; 'hookflash demo' runs the seed's calls on loopback with one");
     logger.info({ listeners, http: httpAddress }, 'hookflash serve ready');
 
     const runningHttp = http;
@@ -287,12 +311,14 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
         await drain(running, DRAIN_LIMIT_MS);
         await running.close();
         await runningHttp.close();
+        await dashboard.close();
         await stores.close();
         logger.info({}, 'stopped');
       },
     };
   } catch (e) {
     await http?.close();
+    await capture?.close();
     await server?.close();
     await stores.close();
     throw e;

@@ -92,8 +92,10 @@ export class DigestAuthenticator {
 
     const user = await this.users.find(p.username, this.realm);
     const known = user !== undefined ? ha1For(user, algorithm) : undefined;
-    // Unknown user, or no hash for this algorithm: the same computation with a throw-away HA1.
-    const ha1 = known !== undefined && known !== '' ? known : digestHash(algorithm, `${p.username}:${this.realm}:${this.dummySecret}`);
+    // Unknown user, or no hash for this algorithm: the same computation with a throw-away HA1
+    // (computed for known users too, so both paths do exactly the same work).
+    const dummy = digestHash(algorithm, `${p.username}:${this.realm}:${this.dummySecret}`);
+    const ha1 = known !== undefined && known !== '' ? known : dummy;
     const result = verifyCredentials(cred, {
       method: request.method, uri: request.uriText, realm: this.realm, ha1, body: request.body,
       nonces: this.nonces, nonceBind: this.realm, algorithms: this.algorithms,
@@ -101,7 +103,8 @@ export class DigestAuthenticator {
     if (!result.ok) {
       if (result.reason === 'stale' && known) return this.challenge(kind, true, 'nonce expired');
       if (result.reason === 'uri' || result.reason === 'malformed') return { kind: 'forbidden', status: 403, reason: `Malformed credentials (${result.reason})` };
-      return this.challenge(kind, false, known ? `credentials rejected (${result.reason})` : 'credentials rejected');
+      // One reason phrase for a wrong password and an unknown user: the answer must not tell them apart.
+      return this.challenge(kind, false, 'credentials rejected');
     }
     if (!known) return this.challenge(kind, false, 'credentials rejected');
     // RFC 7616 §3.4: a nonce count not above the last one seen for this nonce is a replay.

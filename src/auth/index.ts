@@ -9,3 +9,4 @@ export {
 export { DigestClient, type DigestCredentials, type DigestClientOptions, type AuthorizationHeader } from './digest-client.js';
 export { DigestAuthenticator, type DigestAuthenticatorOptions, type AuthOutcome } from './digest-server.js';
 export type { UserRecord, UserStore } from './user-store.js';
+export { AuthLockout, type LockoutOptions, type LockoutVerdict } from './lockout.js';

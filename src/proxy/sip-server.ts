@@ -9,7 +9,7 @@
 import { RealClock, type Clock } from '../core/clock.js';
 import { randomToken } from '../core/ids.js';
 import { noopLogger, type Logger } from '../core/logger.js';
-import { isSipUri, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
+import { createResponse, isSipUri, SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { LocationService } from '../registrar/binding.js';
 import { TransactionLayer } from '../transaction/index.js';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../transport/index.js';
 import { FlowTokens } from './flow-token.js';
 import { LocalDomains } from './local-domains.js';
+import type { RequestGuard } from './overload-guard.js';
 import { ProxyCore } from './proxy-core.js';
 import { listenerUri } from './record-route.js';
 import type { RoutePlan } from './route-plan.js';
@@ -81,6 +82,11 @@ export interface SipServerOptions {
   limits?: Partial<TransportLimits>;
   /** Retry-After, seconds, of the 503 answered while draining (default 5). */
   drainRetryAfter?: number;
+  /**
+   * Rate limits, block list, sanity checks, transaction and call limits, authentication lockout
+   * (src/proxy/overload-guard.ts): every request passes it before the transaction layer.
+   */
+  guard?: RequestGuard;
 }
 
 export interface SipServerStats {
@@ -107,6 +113,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
   private readonly authenticator: ServerAuthenticator | undefined;
   private readonly needsAuth: (request: SipRequest) => boolean;
   private readonly retryAfter: number;
+  private readonly guard: RequestGuard | undefined;
   /** Calls seen to start (Call-ID → start time on the clock), until their BYE is answered. */
   private readonly calls = new Map<string, number>();
   private readonly clock: Clock;
@@ -136,6 +143,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     this.registrar = options.registrar;
     this.authenticator = options.authenticator;
     this.retryAfter = options.drainRetryAfter ?? 5;
+    this.guard = options.guard;
     this.domains = new LocalDomains(options.domains);
     this.tokens = new FlowTokens(options.flowTokenKey);
     this.needsAuth = options.authenticate ?? ((request) => this.defaultNeedsAuth(request));
@@ -144,7 +152,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     const listenerTls = options.listeners.find((l) => l.tls !== undefined)?.tls;
     this.transport = new SipTransportLayer({
       listeners: options.listeners,
-      handler: { onMessage: (message, source) => this.transactions.onMessage(message, source) },
+      handler: { onMessage: this.guard === undefined ? (message, source) => this.transactions.onMessage(message, source) : (message, source) => this.guarded(message, source) },
       resolver,
       clock,
       logger: this.logger,
@@ -175,7 +183,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     });
     this.transactions = new TransactionLayer({
       transport: this.transport,
-      user: this.core,
+      user: this.guard === undefined ? this.core : this.guard.wrap(this.core),
       clock,
       t1: options.t1,
       t2: options.t2,
@@ -260,7 +268,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
   private async register(request: SipRequest, ctx: ResponseContext, registrar: ServerRegistrar): Promise<void> {
     let user: string | undefined;
     if (this.authenticator !== undefined && this.needsAuth(request)) {
-      const outcome = await this.authenticator.check(request, 'www');
+      const outcome = await this.checkAuth(this.authenticator, request, 'www', ctx.server.source);
       if (outcome.kind !== 'ok') {
         this.refuse(ctx, outcome);
         return;
@@ -283,7 +291,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     // sharing the store and the flow-token key) has authenticated the request already. The
     // credentials it checked name its own Request-URI, not the contact it retargeted to.
     if (plan.flow?.kind === 'path') return true;
-    return this.authenticator.check(request, 'proxy').then((outcome) => {
+    return this.checkAuth(this.authenticator, request, 'proxy', ctx.server.source).then((outcome) => {
       if (outcome.kind === 'ok') {
         // The identity proved must be the one the request claims (From's user).
         const from = request.from.uri;
@@ -298,9 +306,60 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     });
   }
 
+  /**
+   * Before the request reaches the transaction layer: the guard's verdict (src/proxy/overload-guard.ts).
+   * Refused requests are answered statelessly (no transaction is spent on them) or dropped.
+   */
+  private guarded(message: SipRequest | SipResponse, source: Source): void {
+    if (!(message instanceof SipRequest)) {
+      this.transactions.onMessage(message, source);
+      return;
+    }
+    const verdict = this.guard!.inspect(message, source, this.transactions.serverCount);
+    if (verdict.kind === 'pass') {
+      this.transactions.onMessage(message, source);
+      return;
+    }
+    if (verdict.kind === 'drop' || message.method === 'ACK') return;
+    const headers: Array<[string, string]> = verdict.retryAfter === undefined ? [] : [['Retry-After', String(verdict.retryAfter)]];
+    let response: SipResponse;
+    try {
+      response = createResponse(message, verdict.status, { reason: verdict.phrase, headers });
+    } catch {
+      return;
+    }
+    this.transport.sendResponse(response, source).catch((err: unknown) => this.logger.debug({ err }, 'guard: response not sent'));
+  }
+
+  /**
+   * A Digest check behind the guard's lockout: a locked-out user name or source address gets 403
+   * before any credential is looked at; every failed check with credentials counts toward it.
+   */
+  private async checkAuth(authenticator: ServerAuthenticator, request: SipRequest, kind: 'www' | 'proxy', source: Source): Promise<ServerAuthOutcome> {
+    const guard = this.guard;
+    if (guard === undefined || guard.isTrusted(source.remoteAddress)) return authenticator.check(request, kind);
+    const user = credentialUser(request, kind);
+    const address = source.remoteAddress;
+    if (guard.lockout.check(user, address).locked) {
+      guard.countRefused('auth-lockout', source);
+      return { kind: 'forbidden', status: 403, reason: 'Forbidden (locked out)' };
+    }
+    const outcome = await authenticator.check(request, kind);
+    if (outcome.kind === 'ok') guard.lockout.success(outcome.username);
+    else if (user !== undefined && !(outcome.kind === 'challenge' && /expired|stale/i.test(outcome.reason))) guard.lockout.failure(user, address);
+    return outcome;
+  }
+
   private refuse(ctx: ResponseContext, outcome: Exclude<ServerAuthOutcome, { kind: 'ok' }>): void {
     if (outcome.kind === 'challenge') ctx.reply(outcome.status, { reason: outcome.reason, headers: outcome.headers });
     else ctx.reply(403, { reason: outcome.reason });
+    // Hardened: challenges and refusals are stateless (as Kamailio sends them): the transaction
+    // ends at once instead of retransmitting the 401/407 and waiting up to 32 s for an ACK, so a
+    // scanner's flood holds no state. The guard drops the ACK of such an INVITE answer.
+    if (this.guard !== undefined && ctx.server.state !== 'terminated') {
+      if (ctx.request.method === 'INVITE') this.guard.absorbAck(ctx.request);
+      ctx.server.terminate();
+    }
   }
 
   private defaultNeedsAuth(request: SipRequest): boolean {
@@ -323,6 +382,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
   private observeResponse(response: SipResponse, request: SipRequest): void {
     const method = request.method;
     const status = response.status;
+    this.guard?.responded(request, status);
     if (this.has('response')) this.emit('response', { status, method, response });
     if (method === 'INVITE' && status >= 200 && status < 300 && request.toTag === undefined) {
       const callId = request.callId;
@@ -346,4 +406,18 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
     if (++this.callsAdded % 10_000 !== 0) return;
     for (const [id, at] of this.calls) if (now - at > CALL_MAX_AGE_MS) this.calls.delete(id);
   }
+}
+
+/** The user name of the request's Digest credentials (Authorization or Proxy-Authorization), if any. */
+function credentialUser(request: SipRequest, kind: 'www' | 'proxy'): string | undefined {
+  try {
+    const all = kind === 'www' ? request.authorization : request.proxyAuthorization;
+    for (const c of all) {
+      const user = c.params.username;
+      if (c.scheme.toLowerCase() === 'digest' && typeof user === 'string' && user !== '') return user;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

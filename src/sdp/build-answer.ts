@@ -5,7 +5,7 @@
  */
 import { commonCodecs } from './codecs.js';
 import { holdAnswerDirection, type HoldState } from './hold-state.js';
-import { localConnection } from './build-offer.js';
+import { cryptoEntry, localConnection } from './build-offer.js';
 import type { ResolvedLocalMedia } from './local-media.js';
 import { OfferAnswerError } from './sdp-error.js';
 import { effectiveDirection } from './session-description.js';
@@ -35,6 +35,14 @@ export function buildAnswer(offer: SessionDescription, local: ResolvedLocalMedia
     if (config.protocol !== m.protocol) return refuse(`protocol ${m.protocol} offered, ${config.protocol} supported`);
     const common = commonCodecs(m, config.codecs);
     if (common.length === 0) return refuse(`no common codec in "${m.formats.join(' ')}"`);
+    // RFC 4568 §7.1.2: with keys of ours, an offer's a=crypto is accepted under its tag, or the stream refused.
+    const offered = Array.isArray(m.other['crypto']) ? (m.other['crypto'] as Array<{ id?: number; suite?: string }>) : [];
+    let crypto: ReturnType<typeof cryptoEntry> | undefined;
+    if (config.crypto.length > 0) {
+      const pick = offered.map((o) => ({ o, ours: config.crypto.find((c) => c.suite === o.suite) })).find((p) => p.ours !== undefined && typeof p.o.id === 'number');
+      if (pick === undefined) return refuse('no acceptable a=crypto (RFC 4568 §7.1.2)');
+      crypto = cryptoEntry({ ...pick.ours!, tag: pick.o.id! });
+    }
     accepted.add(m.type);
     return {
       type: m.type,
@@ -50,7 +58,7 @@ export function buildAnswer(offer: SessionDescription, local: ResolvedLocalMedia
       fmtp: common.flatMap(({ payloadType, codec }) => (codec.fmtp === undefined ? [] : [{ format: String(payloadType), parameters: codec.fmtp }])),
       // RFC 3264 §6.1, with RFC 2543 hold (c=0.0.0.0) read as not receiving (§8.4).
       direction: holdAnswerDirection(hold, effectiveDirection(offer, i), config.direction),
-      other: {},
+      other: crypto === undefined ? {} : { crypto: [crypto] },
     };
   });
   if (refusals.length > 0 && accepted.size === 0) {

@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { holdOfferDirection, type HoldState } from './hold-state.js';
-import type { ResolvedLocalMedia } from './local-media.js';
+import type { ResolvedLocalMedia, SdesCrypto } from './local-media.js';
 import type { Connection, MediaDescription, Origin, SessionDescription } from './sdp-types.js';
 
 /**
@@ -54,8 +54,13 @@ function localSection(m: ResolvedLocalMedia['media'][number], direction: MediaDe
     // Written even when sendrecv, though that is the default (RFC 3264 §5.1): a resume then says
     // so in the SDP itself, as RFC 5359 §2.1 shows, instead of by the absence of a line.
     direction,
-    other: {},
+    other: m.crypto.length === 0 ? {} : { crypto: m.crypto.map(cryptoEntry) },
   };
+}
+
+/** An a=crypto line in the sdp-transform shape kept in a section's `other` (RFC 4568 §9.1). */
+export function cryptoEntry(c: SdesCrypto): { id: number; suite: string; config: string } {
+  return { id: c.tag, suite: c.suite, config: c.keyParams };
 }
 
 /** The first offer of a session (RFC 3264 §5): every local stream and codec. */

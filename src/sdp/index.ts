@@ -17,7 +17,7 @@ export {
 } from './session-description.js';
 export {
   DEFAULT_AUDIO_CODECS, PCMA, PCMU, TELEPHONE_EVENT, resolveLocalMedia,
-  type Codec, type LocalMedia, type LocalMediaConfig, type ResolvedLocalMedia,
+  type Codec, type LocalMedia, type LocalMediaConfig, type ResolvedLocalMedia, type SdesCrypto,
 } from './local-media.js';
 export { commonCodecs, rtpmapFor, sameCodec, type CommonCodec } from './codecs.js';
 export {

@@ -40,6 +40,20 @@ export interface LocalMedia {
   readonly codecs?: readonly Codec[];
   /** What this end can do on the stream at best, hold aside; default `sendrecv`. */
   readonly direction?: Direction;
+  /**
+   * SDES keys (RFC 4568) for an `RTP/SAVP` stream: offered as a=crypto lines; an answer carries
+   * the first of ours whose suite the offer has, under the offered tag (§7.1.2). Default none.
+   */
+  readonly crypto?: readonly SdesCrypto[];
+}
+
+/** One a=crypto line (RFC 4568 §9.1): `<tag> <suite> <key-params>`. */
+export interface SdesCrypto {
+  readonly tag: number;
+  /** e.g. `AES_CM_128_HMAC_SHA1_80`. */
+  readonly suite: string;
+  /** e.g. `inline:<base64 key||salt>`. */
+  readonly keyParams: string;
 }
 
 /** The local side of a session, given by the user agent. */
@@ -115,7 +129,7 @@ export function resolveLocalMedia(config: LocalMediaConfig): ResolvedLocalMedia 
       if (c.fmtp !== undefined && (c.fmtp.trim() === '' || /[\r\n\0]/.test(c.fmtp))) throw invalid(`${c.name}: fmtp must be one non-empty line`);
     }
     if (config.media.slice(0, i).some((o) => o.type === m.type)) throw invalid(`stream ${i + 1}: a second ${m.type} stream (one per media type)`);
-    return { type: m.type, port: m.port, protocol, codecs, direction: m.direction ?? 'sendrecv' };
+    return { type: m.type, port: m.port, protocol, codecs, direction: m.direction ?? 'sendrecv', crypto: m.crypto ?? [] };
   });
   return {
     address,

@@ -20,6 +20,9 @@ export interface MessageOutEvent {
   address: string;
   port: number;
   connectionId?: string;
+  /** The local end it left from (a listener's address and port, or a connection's local end). */
+  localAddress?: string;
+  localPort?: number;
 }
 
 const inbound = channel('hookflash:message:in');

@@ -183,7 +183,7 @@ export class SipTransportLayer implements TransportLayer {
       const from = this.udp.listenerAt(source.localAddress, source.localPort) ?? this.listenerSet.pick('UDP', first.address);
       if (from === undefined) throw new SipError('ERR_TRANSPORT', 'no UDP listener to send the response from');
       await this.udp.send(response.toBuffer(), from, first.address, first.port);
-      traceOut({ message: response, protocol: 'UDP', address: first.address, port: first.port });
+      traceOut({ message: response, protocol: 'UDP', address: first.address, port: first.port, localAddress: from.host, localPort: from.port });
       return;
     }
     // §18.2.2 and RFC 3263 §5: a new connection, trying each resolved address in turn.
@@ -238,7 +238,7 @@ export class SipTransportLayer implements TransportLayer {
 
   private async write(conn: Connection, message: SipRequest | SipResponse): Promise<void> {
     await conn.send(message.toBuffer());
-    traceOut({ message, protocol: conn.protocol, address: conn.remoteAddress, port: conn.remotePort, connectionId: conn.id });
+    traceOut({ message, protocol: conn.protocol, address: conn.remoteAddress, port: conn.remotePort, connectionId: conn.id, localAddress: conn.localAddress, localPort: conn.localPort });
   }
 
   /**
@@ -265,7 +265,7 @@ export class SipTransportLayer implements TransportLayer {
     const from = this.listenerSet.pick('UDP', target.address);
     if (from === undefined) throw new SipError('ERR_TRANSPORT', `no UDP listener for ${target.address}`);
     await this.udp.send(bytes, from, target.address, target.port);
-    traceOut({ message: request, protocol: 'UDP', address: normalizeAddress(target.address), port: target.port });
+    traceOut({ message: request, protocol: 'UDP', address: normalizeAddress(target.address), port: target.port, localAddress: from.host, localPort: from.port });
   }
 
   /** Targets for a host that may be a name (RFC 3263 §5 for responses). */

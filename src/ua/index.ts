@@ -12,5 +12,6 @@ export type { CallState, CallDirection, CallEndReason, CallEvents, Outcome } fro
 export { requestWithAuth, MAX_AUTH_RETRIES, type AuthRetryOptions } from './auth-retry.js';
 export { MIN_SESSION_EXPIRES, type SessionTimerOptions, type SessionTimerAgreement } from './call/session-timer.js';
 export type { InfoEvent } from './call/info.js';
+export { SDES_SUITE, type MediaFactory, type CallMediaContext, type CallMediaSession, type CallMediaStats, type CallAudioSource, type CallAudioSink, type CallDtmfEvent } from './call/media.js';
 export type { TransferConfig, TransferOptions, TransferOutcome } from './call/transfer.js';
 export type { ReferOptions, ReplacesCheck } from './user-agent.js';

@@ -10,9 +10,9 @@ import { RealClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { SipError } from '../core/errors.js';
 import { noopLogger, type Logger } from '../core/logger.js';
 import { contactOf, Dialog, DialogTable, REFER_EVENT, ReferSubscriber } from '../dialog/index.js';
-import { createRequest, createResponse, isSipUri, parseUri, type SipRequest, type SipfragStatus, type TargetDialogValue } from '../message/index.js';
+import { createRequest, createResponse, formatUri, isSipUri, parseUri, type SipRequest, type SipfragStatus, type TargetDialogValue } from '../message/index.js';
 import { newCallId } from '../core/ids.js';
-import { OfferAnswer, OfferAnswerError, SdpError, type Codec, type LocalMediaConfig } from '../sdp/index.js';
+import { OfferAnswer, OfferAnswerError, SdpError, parseSdp, type Codec, type LocalMediaConfig } from '../sdp/index.js';
 import type { BoundListener, ListenerConfig, Resolver } from '../transport/index.js';
 import type { DigestCredentials } from '../auth/digest-client.js';
 import { Call, type CallHost, type CallOptions } from './call/call.js';
@@ -24,12 +24,13 @@ import { DigestClient } from '../auth/digest-client.js';
 import { requestWithAuth } from './auth-retry.js';
 import { SipEndpoint, type EndpointTlsOptions } from './endpoint.js';
 import type { UasTransaction } from './uas-transaction.js';
+import { mediaConfigFor, newSdesCrypto, offersSavp, type CallAudioSource, type MediaFactory } from './call/media.js';
 
-/** The local side of calls' SDP: capabilities only (no RTP is sent by this layer). */
+/** The local side of calls' SDP (RTP itself is the `mediaFactory`'s, when one is given). */
 export interface UserAgentMedia {
   /** The address for c= and o= (never 0.0.0.0: an RFC 2543 peer reads that as hold, RFC 3264 §8.4). */
   address: string;
-  /** The audio RTP port offered in m=. */
+  /** The audio RTP port offered in m= (with a `mediaFactory`, each call's session's port instead). */
   port: number;
   /** In order of preference; default PCMU, PCMA, telephone-event. */
   codecs?: readonly Codec[];
@@ -61,6 +62,16 @@ export interface UserAgentOptions {
   credentials?: DigestCredentials;
   /** Timings of call transfers (REFER, RFC 5589): NOTIFY wait, BYE wait, subscription interval. */
   transfer?: TransferConfig;
+  /**
+   * Media (issue 7): makes each call's RTP session (a MediaEngine behind it, see
+   * src/app/media-factory.ts); its port goes in the call's SDP, and sips calls offer RTP/SAVP
+   * with SDES keys. Without it calls are signalling only (SDP on `media.port`).
+   */
+  mediaFactory?: MediaFactory;
+  /** What each call sends (with a mediaFactory); default silence. */
+  audioSource?: () => CallAudioSource;
+  /** Music on hold: what a call sends while we hold it (sendonly); default the normal source. */
+  musicOnHold?: () => CallAudioSource;
 }
 
 /** The events of a UserAgent and their argument. */
@@ -203,6 +214,9 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         };
       },
       ...(options.transfer === undefined ? {} : { transfer: options.transfer }),
+      ...(options.mediaFactory === undefined ? {} : { mediaFactory: options.mediaFactory }),
+      ...(options.audioSource === undefined ? {} : { audioSource: options.audioSource }),
+      ...(options.musicOnHold === undefined ? {} : { musicOnHold: options.musicOnHold }),
     };
     endpoint.onRequest((request, uas) => this.#receive(request, uas));
     endpoint.onCancel((uas) => this.#byInvite.get(uas)?.cancelled());
@@ -408,7 +422,17 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
     }
     const replaced = this.#replacedCall(request, uas);
     if (replaced === null) return;
-    const offerAnswer = new OfferAnswer(this.#host.media);
+    const factory = this.#host.mediaFactory;
+    let secure = false;
+    if (factory !== undefined && request.body.length > 0) {
+      try {
+        secure = offersSavp(parseSdp(request.bodyText));
+      } catch {
+        // Unreadable SDP: the OfferAnswer below answers it 400.
+      }
+    }
+    // With media, an RTP/SAVP offer is taken with a key of ours (RFC 4568); the call gets its own.
+    const offerAnswer = new OfferAnswer(secure ? mediaConfigFor(this.#host.media, this.#host.media.media[0]!.port, newSdesCrypto()) : this.#host.media);
     if (request.body.length > 0) {
       try {
         offerAnswer.setRemoteOffer(request.bodyText);
@@ -420,7 +444,43 @@ export class UserAgent extends TypedEvents<UserAgentEvents> {
         return;
       }
     }
-    const call = Call.incoming(this.#host, uas, offerAnswer);
+    if (factory !== undefined) {
+      void this.#incomingWithMedia(uas, offerAnswer, factory, secure, replaced);
+      return;
+    }
+    this.#startIncoming(Call.incoming(this.#host, uas, offerAnswer), uas, replaced);
+  }
+
+  /** An acceptable INVITE, with a MediaFactory: the call's RTP session first, its port in our answer. */
+  async #incomingWithMedia(uas: UasTransaction, offerAnswer: OfferAnswer, factory: MediaFactory, secure: boolean, replaced: Call | undefined): Promise<void> {
+    const request = uas.request;
+    let session;
+    try {
+      session = await factory.create({ callId: request.callId, direction: 'incoming', remoteUri: formatUri(request.from.uri), secure });
+    } catch (err) {
+      this.#logger.warn({ err }, 'no media session for an incoming call');
+      uas.respond(createResponse(request, 503, { toTag: uas.toTag, reason: 'No Media Ports' }));
+      return;
+    }
+    if (this.#closing !== undefined || uas.answered) {
+      // Cancelled (the endpoint answered 487) or closing while the ports were bound.
+      session.close();
+      if (!uas.answered) uas.respond(createResponse(request, 480, { toTag: uas.toTag }));
+      return;
+    }
+    let call: Call;
+    try {
+      call = Call.incoming(this.#host, uas, offerAnswer, { session, secure });
+    } catch (err) {
+      session.close();
+      this.#logger.info({ err }, 'INVITE offer refused with the media session\'s config');
+      uas.respond(createResponse(request, 488, { toTag: uas.toTag }));
+      return;
+    }
+    this.#startIncoming(call, uas, replaced);
+  }
+
+  #startIncoming(call: Call, uas: UasTransaction, replaced: Call | undefined): void {
     this.#calls.add(call);
     this.#byInvite.set(uas, call);
     if (replaced === undefined) {

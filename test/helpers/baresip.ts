@@ -45,6 +45,13 @@ export interface BaresipOptions {
   answermode?: 'auto' | 'manual';
   /** baresip quits by itself after this long, and is killed 10 s later (default 120 s). */
   seconds?: number;
+  /**
+   * The line of its accounts file, given its SIP port (default
+   * `<sip:USER@127.0.0.1:PORT>;regint=0;answermode=...`): e.g. an account that registers at a registrar.
+   */
+  account?: (sipPort: number) => string;
+  /** More config lines, after the defaults (e.g. `module sndfile.so` and `snd_path DIR` to record the call's audio). */
+  extraConfig?: readonly string[];
 }
 
 interface Pending {
@@ -120,9 +127,10 @@ export class Baresip {
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      ...(options.extraConfig ?? []),
       '',
     ].join('\n'));
-    writeFileSync(join(configDir, 'accounts'), `<sip:${user}@127.0.0.1:${sipPort}>;regint=0;answermode=${options.answermode ?? 'auto'}\n`);
+    writeFileSync(join(configDir, 'accounts'), `${options.account?.(sipPort) ?? `<sip:${user}@127.0.0.1:${sipPort}>;regint=0;answermode=${options.answermode ?? 'auto'}`}\n`);
     writeFileSync(join(configDir, 'contacts'), '');
     // -s: SIP trace on its output, kept with a failing test's artifacts.
     const child = spawn('timeout', ['-k', '10', String(seconds), 'baresip', '-4', '-s', '-f', configDir, '-t', String(seconds)], {

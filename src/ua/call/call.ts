@@ -11,7 +11,8 @@
  *   `reject()` sends any final non-2xx.
  * - In the dialog: hold and resume (hold.ts) by re-INVITE (reinvite.ts); BYE either way.
  *
- * Signalling only: media follows the negotiated SDP (`localDescription`, `remoteDescription`).
+ * Media (media.ts): with the UserAgent's MediaFactory each call has an RTP session whose port is
+ * in our SDP and which follows every completed offer/answer; without one, signalling only.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { newCallId } from '../../core/ids.js';
@@ -34,6 +35,7 @@ import { agreementFromResponse, inviteHeaders, retryAfter422, SessionTimer, sess
 import { receiveUpdate, type UpdateHost } from './update.js';
 import { answerReferSubscribe, referTarget, runTransferee, runTransferor, type ReferNotifiers, type TransferConfig, type TransferOptions, type TransferOutcome } from './transfer.js';
 import { referToWithReplaces } from './replaces.js';
+import { CallMedia, type CallAudioSource, type CallMediaSession, type CallMediaStats, type MediaFactory } from './media.js';
 
 const SDP = 'application/sdp';
 
@@ -88,6 +90,12 @@ export interface CallHost {
    * function unfiles it.
    */
   addSubscriptionDialog?(dialog: Dialog, receive: (request: SipRequest, uas: UasTransaction) => void): () => void;
+  /** Media (media.ts): makes each call's RTP session; without it calls are signalling only. */
+  readonly mediaFactory?: MediaFactory;
+  /** What each call sends normally (default silence). */
+  readonly audioSource?: () => CallAudioSource;
+  /** What a call sends while we hold it. */
+  readonly musicOnHold?: () => CallAudioSource;
 }
 
 /** A call (see the module comment). Made by `UserAgent.call` and the UserAgent's `incoming` event. */
@@ -105,7 +113,9 @@ export class Call extends TypedEvents<CallEvents> {
   onOffer: ((offer: SessionDescription) => number | undefined) | undefined;
 
   readonly #host: CallHost;
-  readonly #offerAnswer: OfferAnswer;
+  #offerAnswer: OfferAnswer;
+  /** The call's RTP session (media.ts), with a MediaFactory. */
+  #media: CallMedia | undefined;
   readonly #auth: CallAuth;
   #state: CallState = 'calling';
   #dialog: Dialog | undefined;
@@ -157,9 +167,51 @@ export class Call extends TypedEvents<CallEvents> {
   static outgoing(host: CallHost, target: string, options: CallOptions = {}): Call {
     const callId = options.callId ?? newCallId();
     const call = new Call(host, 'outgoing', callId, target);
-    const offer = options.offerless === true ? undefined : call.#offerAnswer.createOffer();
+    if (host.mediaFactory === undefined) call.#sendInvite(target, options);
+    else void call.#startWithMedia(host.mediaFactory, target, options);
+    return call;
+  }
+
+  /** With a MediaFactory, the session's port goes in the offer: the INVITE waits for it. */
+  async #startWithMedia(factory: MediaFactory, target: string, options: CallOptions): Promise<void> {
+    const secure = /^sips:/i.test(target);
+    let session: CallMediaSession;
+    try {
+      session = await factory.create({ callId: this.id, direction: 'outgoing', remoteUri: target, secure });
+    } catch (err) {
+      this.#host.logger.warn({ err }, 'no media session for the call');
+      this.#end({ cause: 'failed', status: 503, text: `no media session: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    if (this.#state === 'ended' || this.#cancelling) {
+      session.close();
+      this.#end({ cause: 'cancelled', status: 487, text: 'hung up before the INVITE went out' });
+      return;
+    }
+    this.#attachMedia(session, secure);
+    this.#sendInvite(target, options);
+  }
+
+  /** Takes `session` as the call's media: a new OfferAnswer with its port (and SDES key). */
+  #attachMedia(session: CallMediaSession, secure: boolean): void {
+    const host = this.#host;
+    const media = new CallMedia({
+      session,
+      secure,
+      ...(host.audioSource === undefined ? {} : { source: host.audioSource() }),
+      ...(host.musicOnHold === undefined ? {} : { musicOnHold: host.musicOnHold }),
+      onDtmf: (e) => this.emit('dtmf', { digit: e.digit, durationMs: e.durationMs }),
+    });
+    this.#media = media;
+    this.#offerAnswer = new OfferAnswer(media.localConfig(host.media));
+  }
+
+  #sendInvite(target: string, options: CallOptions): void {
+    const host = this.#host;
+    const callId = this.id;
+    const offer = options.offerless === true ? undefined : this.#offerAnswer.createOffer();
     const extra = options.headers === undefined ? [] : Array.isArray(options.headers) ? options.headers : Object.entries(options.headers);
-    call.#invite = createRequest({
+    this.#invite = createRequest({
       method: 'INVITE',
       uri: target,
       from: host.identity,
@@ -170,18 +222,22 @@ export class Call extends TypedEvents<CallEvents> {
       headers: [...host.capabilityHeaders, ...inviteHeaders(host.sessionTimer ?? sessionTimerConfig()), ...extra],
       ...(offer === undefined ? {} : { body: offer, contentType: SDP }),
     });
-    call.#forks = new UacForks({ endpoint: host.endpoint, logger: host.logger, invite: () => call.#invite!, media: host.media, offerless: offer === undefined });
-    void call.#runInvite(call.#invite);
-    return call;
+    this.#forks = new UacForks({ endpoint: host.endpoint, logger: host.logger, invite: () => this.#invite!, media: host.media, offerless: offer === undefined });
+    void this.#runInvite(this.#invite);
   }
 
   /**
    * @internal An incoming INVITE (RFC 3261 §13.3.1): its offer, if any, is taken now (the UA has
    * answered 488 already when it could not be), then 180 goes out and creates the early dialog.
    */
-  static incoming(host: CallHost, uas: UasTransaction, offerAnswer: OfferAnswer): Call {
+  static incoming(host: CallHost, uas: UasTransaction, offerAnswer: OfferAnswer, media?: { session: CallMediaSession; secure: boolean }): Call {
     const request = uas.request;
     const call = new Call(host, 'incoming', request.callId, formatUri(request.from.uri), offerAnswer);
+    if (media !== undefined) {
+      // The UserAgent checked the offer with a stand-in port; ours has the session's (and our key).
+      call.#attachMedia(media.session, media.secure);
+      if (request.body.length > 0) call.#offerAnswer.setRemoteOffer(request.bodyText);
+    }
     call.#uas = uas;
     call.#state = 'ringing';
     try {
@@ -220,6 +276,35 @@ export class Call extends TypedEvents<CallEvents> {
   /** The peer's SDP as last agreed. */
   get remoteDescription(): SessionDescription | undefined {
     return this.#offerAnswer.remoteDescription;
+  }
+
+  /** The call's RTP session, with the UserAgent's MediaFactory (media.ts). */
+  get mediaSession(): CallMediaSession | undefined {
+    return this.#media?.session;
+  }
+
+  /** The call uses SRTP (RTP/SAVP with SDES keys, RFC 4568). */
+  get secureMedia(): boolean {
+    return this.#media?.secure ?? false;
+  }
+
+  /** Media statistics: packets and bytes each way, loss, jitter, MOS; undefined without media. */
+  stats(): CallMediaStats | undefined {
+    return this.#media?.session.stats();
+  }
+
+  /**
+   * Sends DTMF digits (0-9 * # A-D) as RFC 4733 events. False when the call has no media, the
+   * peer took no telephone-event, we do not send (held with inactive), or a digit is not DTMF.
+   */
+  sendDtmf(digits: string): boolean {
+    if (this.#state === 'ended') return false;
+    return this.#media?.session.sendDtmf(digits) ?? false;
+  }
+
+  /** What the call sends (music on hold still wins while we hold); undefined: silence. */
+  setAudioSource(source: CallAudioSource | undefined): void {
+    this.#media?.setSource(source);
   }
 
   /** The Referred-By of the peer's INVITE (RFC 3892): who referred the caller to us, if anyone. */
@@ -716,7 +801,7 @@ export class Call extends TypedEvents<CallEvents> {
       capabilityHeaders: host.capabilityHeaders,
       t1: host.t1,
       judgeOffer: (offer) => this.onOffer?.(offer),
-      settled: () => this.#session?.hold.settled(),
+      settled: () => this.#settled(),
       dialogLost: (status, reason) => this.#end({ cause: 'failed', status, text: `the dialog is gone: ${status} ${reason} (RFC 3261 §12.2.1.2)` }),
       // RFC 4028: every re-INVITE of ours, and our 2xx to the peer's, carries the session timer;
       // each 2xx either way is a session refresh (§10).
@@ -728,10 +813,24 @@ export class Call extends TypedEvents<CallEvents> {
     const timer = this.#sessionTimer(dialog, reinvites);
     this.#session = { reinvites, hold, timer };
     this.#state = 'answered';
+    this.#mediaSettled();
     this.emit('answered', { remoteDescription: this.#offerAnswer.remoteDescription });
     this.#settleEstablished({ ok: true });
     // An initial offer may already hold (a call placed on hold from the start).
     hold.settled();
+  }
+
+  /** An offer/answer exchange ended (done or rolled back): the hold model, then the media, follow. */
+  #settled(): void {
+    this.#session?.hold.settled();
+    this.#mediaSettled();
+  }
+
+  /** The media follows the SDP as agreed (issue 7): direction, address, port, music on hold. */
+  #mediaSettled(): void {
+    const oa = this.#offerAnswer;
+    if (this.#media === undefined || oa.isPending || this.#state === 'ended') return;
+    this.#media.apply(oa.localDescription, oa.remoteDescription, oa.localHold);
   }
 
   /** RFC 4028 (session-timer.ts): the call's session timer, started with what the INVITE agreed. */
@@ -763,7 +862,7 @@ export class Call extends TypedEvents<CallEvents> {
       sessionTimer: this.#host.sessionTimer ?? sessionTimerConfig(),
       agreement: session.timer.agreement,
       judgeOffer: (offer) => this.onOffer?.(offer),
-      settled: () => session.hold.settled(),
+      settled: () => this.#settled(),
       refreshed: (agreement) => session.timer.refreshed(agreement),
     };
   }
@@ -802,6 +901,7 @@ export class Call extends TypedEvents<CallEvents> {
     this.#session?.timer.close();
     this.#dialog?.terminate();
     this.#forks?.close();
+    this.#media?.close();
     for (const subscriber of [...this.#referSubs]) subscriber.end();
     this.#referSubs.clear();
     for (const cleanup of this.#endCleanups.splice(0)) cleanup();

@@ -48,6 +48,8 @@ export interface CallEvents {
   'remote-held': Record<string, never>;
   /** The peer's offer receives again. */
   'remote-resumed': Record<string, never>;
+  /** A DTMF digit arrived as an RFC 4733 event on the call's RTP session (with a MediaFactory). */
+  dtmf: { digit: string; durationMs: number };
   /** An INFO arrived in the dialog (RFC 6086) and was answered 200. */
   info: InfoEvent;
   ended: { reason: CallEndReason };
