@@ -311,14 +311,16 @@ export class RtpSession implements MediaSession {
       this.latched = true;
       if (sends(p.direction)) this.startSending();
     }
+    // Sequence numbers are tracked even for packets we do not play (sendonly, inactive): a packet
+    // that arrives as a hold starts is ignored, not lost, and must not count against loss or MOS.
+    if (this.receiver === undefined || this.receiver.ssrc !== pkt.ssrc) this.receiver = new ReceiverStats(pkt.ssrc, pkt.sequenceNumber);
+    this.receiver.updateSeq(pkt.sequenceNumber);
     if (!receives(p.direction)) {
       this.counters.packetsIgnored++;
       return;
     }
     this.counters.packetsReceived++;
     this.counters.bytesReceived += pkt.payload.length;
-    if (this.receiver === undefined || this.receiver.ssrc !== pkt.ssrc) this.receiver = new ReceiverStats(pkt.ssrc, pkt.sequenceNumber);
-    this.receiver.updateSeq(pkt.sequenceNumber);
     if (isEvent) {
       this.dtmfIn.receive(pkt.timestamp, pkt.payload);
       return;
