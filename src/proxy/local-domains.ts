@@ -3,6 +3,7 @@
  * our listen addresses with no port or one of our listen ports. `sip:bob@127.0.0.1:5080` is not
  * ours when we listen on 5060 only: it is forwarded.
  */
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { isSipUri, type SipUri, type Uri } from '../message/index.js';
 import { isWildcard, normalizeAddress } from '../transport/addresses.js';
@@ -39,10 +40,12 @@ export class LocalDomains {
    */
   isOurs(uri: Uri): uri is SipUri {
     if (!isSipUri(uri)) return false;
-    const host = uri.host;
-        const addr = normalizeAddress(host);
-    if (this.names.has(addr)) return true;
-    if (!this.addresses.has(addr)) return false;
+    const addr = normalizeAddress(uri.host);
+    // A domain that is a name is ours at any port. A domain that is an IP address (serve's default
+    // domains include the listen addresses) is ours only with no port or one of our ports, like any
+    // of our addresses: `sip:127.0.0.1:5092` is a phone's Contact next to us, not us.
+    if (this.names.has(addr) && isIP(addr.replace(/^\[(.*)\]$/, '$1')) === 0) return true;
+    if (!this.addresses.has(addr) && !this.names.has(addr)) return false;
     return this.portOk(uri.port);
   }
 

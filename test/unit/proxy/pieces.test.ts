@@ -71,6 +71,13 @@ test('LocalDomains: domains at any port; our addresses only with no port or one 
   assert.equal(d.isOwnSentBy('127.0.0.1', 5060), true);
   assert.equal(d.isOwnSentBy('127.0.0.1', 5999), false);
   assert.equal(d.isOwnSentBy('example.com', 5060), false, 'a domain name is no sent-by of ours');
+  // serve's default domains include its listen addresses: an address domain is ours only at our ports.
+  const byAddress = new LocalDomains(['127.0.0.1', 'localhost'], [listener('UDP', '127.0.0.1', 5060)]);
+  assert.equal(byAddress.isOurs(parseUri('sip:bob@127.0.0.1')), true);
+  assert.equal(byAddress.isOurs(parseUri('sip:bob@127.0.0.1:5060')), true);
+  assert.equal(byAddress.isOurs(parseUri('sip:127.0.0.1:5092')), false, "a phone's Contact next to us is not us");
+  assert.equal(byAddress.isOurs(parseUri('sip:alice@127.0.0.1:5091')), false);
+  assert.equal(byAddress.isOurs(parseUri('sip:bob@localhost:5091')), true, 'a domain name is ours at any port');
 });
 
 test('loop hash: the same for the same routing fields whatever the Via, different when the Request-URI, Route or Proxy-Require change (RFC 3261 §16.6 step 8)', () => {
