@@ -2,8 +2,13 @@
  * `hookflash phone`: a scriptable softphone over the UserAgent API, with audio (issue 7).
  *
  *   hookflash phone --uri sip:bob@127.0.0.1 [--listen udp:127.0.0.1:5070]... [--register sip:REGISTRAR]
- *                   [--auth user:password] [--auto-answer] [--json]
+ *                   [--auth user:password] [--auto-answer] [--json] [--tui | --no-tui]
  *                   [--play FILE | --tone HZ] [--record FILE] [--moh FILE] [--rtp-ports MIN-MAX]
+ *
+ * In a terminal (standard input and output both TTYs, no --json; or --tui) the phone keeps a view
+ * of its calls (phone-view.ts: URI, registration, each call's state, duration, MOS and loss) below
+ * the event lines and above the prompt, repainted on every event and every second
+ * (phone-screen.ts). Elsewhere the output is the same as without it.
  *
  * Media (src/app/media-factory.ts): every call has an RTP session (G.711, RFC 4733 DTMF; SRTP
  * with SDES keys on sips calls) from a MediaEngine on --rtp-ports. We send the --play WAV
@@ -44,11 +49,13 @@ import { hostPort, parseListen, UsageError } from './listen-flags.js';
 import { CommandError, parseCommand, type PhoneCommand, type PhoneEvent } from './phone-script.js';
 import { readFile } from 'node:fs/promises';
 import { engineMediaFactory } from './media-factory.js';
+import { renderPhoneView, viewState, type PhoneViewModel, type PhoneViewRegistration } from './phone-view.js';
+import { PhoneScreen } from './phone-screen.js';
 
 const HELP = `hookflash phone: a scriptable softphone with audio (G.711 RTP, DTMF, SRTP on sips calls)
 
   hookflash phone --uri sip:USER@HOST [--listen PROTO:HOST:PORT]... [--register sip:REGISTRAR]
-                  [--auth USER:PASSWORD] [--auto-answer] [--json]
+                  [--auth USER:PASSWORD] [--auto-answer] [--json] [--tui | --no-tui]
                   [--play FILE | --tone HZ] [--record FILE] [--moh FILE] [--rtp-ports MIN-MAX]
 
   --uri URI                  our address of record (From of our calls)
@@ -58,6 +65,8 @@ const HELP = `hookflash phone: a scriptable softphone with audio (G.711 RTP, DTM
   --cert FILE --key FILE     certificate and key (PEM) for tls and wss listeners
   --auto-answer              answer incoming calls at once
   --json                     one JSON line per event on stdout
+  --tui, --no-tui            a view of the calls (state, duration, MOS) above the prompt: on by
+                             default when stdin and stdout are terminals and --json is not given
   --register URI             register --uri at this registrar (e.g. sip:127.0.0.1:5060) before the
                              first command, refresh it, unregister at quit ('registered' event)
   --auth USER:PASSWORD       Digest credentials for the registration and for calls' requests
@@ -85,6 +94,8 @@ interface PhoneFlags {
   listeners: ListenerConfig[];
   autoAnswer: boolean;
   json: boolean;
+  /** The terminal view: on, off, or (undefined) when stdin and stdout are TTYs without --json. */
+  tui: boolean | undefined;
   register?: string;
   credentials?: DigestCredentials;
   play?: string;
@@ -107,6 +118,8 @@ function flagsFrom(args: string[]): PhoneFlags {
         key: { type: 'string' },
         'auto-answer': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        tui: { type: 'boolean' },
+        'no-tui': { type: 'boolean' },
         register: { type: 'string' },
         auth: { type: 'string' },
         play: { type: 'string' },
@@ -136,7 +149,9 @@ function flagsFrom(args: string[]): PhoneFlags {
     const host = uri.host.replace(/^\[(.*)\]$/, '$1');
     listeners = [{ protocol: 'UDP', host: isIP(host) === 0 ? '127.0.0.1' : host, port: uri.port ?? 5060 }];
   }
-  const flags: PhoneFlags = { uri: values.uri, listeners, autoAnswer: values['auto-answer'], json: values.json };
+  if (values.tui === true && values['no-tui'] === true) throw new UsageError('--tui and --no-tui do not go together');
+  const tui = values.tui === true ? true : values['no-tui'] === true ? false : undefined;
+  const flags: PhoneFlags = { uri: values.uri, listeners, autoAnswer: values['auto-answer'], json: values.json, tui };
   if (values.register !== undefined) {
     let registrar;
     try {
@@ -178,6 +193,11 @@ interface Tracked {
   readonly untaken: Map<PhoneEvent, number>;
   /** Our transfers of this call not settled yet (its `ended` then does not end a `wait` for their outcome). */
   transferring: number;
+  // For the terminal view (Date.now() ms): when seen, answered, ended; whether replaced.
+  readonly startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  replaced: boolean;
 }
 
 /** The events that say how a transfer went; the transferor's call ends before its `transferred`. */
@@ -212,6 +232,10 @@ class Phone {
   #stopping = false;
 
   readonly #media: PhoneMedia;
+  /** The terminal view (phone-screen.ts), while it is on. */
+  readonly #tui: boolean;
+  #screen: PhoneScreen | undefined;
+  #registrationState: PhoneViewRegistration;
 
   constructor(ua: UserAgent, flags: PhoneFlags, interactive: boolean, media: PhoneMedia) {
     this.#ua = ua;
@@ -221,6 +245,8 @@ class Phone {
     this.#interactive = interactive;
     this.#aor = flags.uri;
     this.#registrar = flags.register ?? '';
+    this.#tui = flags.tui === true;
+    this.#registrationState = flags.register === undefined ? 'none' : 'registering';
     if (flags.register !== undefined) {
       const registration = new Registration(ua.endpoint, {
         aor: flags.uri,
@@ -249,6 +275,7 @@ class Phone {
     process.on('SIGTERM', onSignal);
     const rl = createInterface({ input: process.stdin, ...(this.#interactive ? { output: process.stdout, prompt: 'phone> ' } : {}) });
     this.#rl = rl;
+    if (this.#tui) this.#startScreen(rl);
     rl.on('line', (line) => this.#deliver(line));
     rl.on('close', () => {
       this.#inputEnded = true;
@@ -275,6 +302,8 @@ class Phone {
         if (command === null) continue;
         if (command.name === 'quit') break;
         const ok = await Promise.race([this.#execute(command), this.#stopped]);
+        // A transfer started, a call made current: no event says so.
+        this.#screen?.print([]);
         if (ok === false && command.name === 'wait' && !this.#interactive) break;
       }
     } finally {
@@ -293,6 +322,7 @@ class Phone {
       }
       await this.#ua.close();
       await this.#media.close().catch((e: unknown) => this.#error(`--record: ${e instanceof Error ? e.message : String(e)}`));
+      this.#screen?.close();
     }
     return this.#failed ? 1 : 0;
   }
@@ -536,7 +566,7 @@ class Phone {
       this.#current = known;
       return known;
     }
-    const tracked: Tracked = { call, index: this.#tracked.size + 1, untaken: new Map(), transferring: 0 };
+    const tracked: Tracked = { call, index: this.#tracked.size + 1, untaken: new Map(), transferring: 0, startedAt: Date.now(), replaced: false };
     this.#tracked.set(call, tracked);
     this.#current = tracked;
     const seen = (event: PhoneEvent, fields: Record<string, unknown> = {}, words = event as string): void => {
@@ -545,14 +575,20 @@ class Phone {
       this.#notify(event, call);
     };
     call.on('ringing', ({ status }) => seen('ringing', { status }, `ringing (${status})`));
-    call.on('answered', () => seen('answered'));
+    call.on('answered', () => {
+      tracked.answeredAt = Date.now();
+      seen('answered');
+    });
     call.on('held', () => seen('held', {}, 'held (we hold the call)'));
     call.on('resumed', () => seen('resumed', {}, 'resumed (we took it off hold)'));
     call.on('remote-held', () => seen('remote-held', {}, 'remote-held (the peer holds the call)'));
     call.on('remote-resumed', () => seen('remote-resumed', {}, 'remote-resumed (the peer took it off hold)'));
     call.on('dtmf', ({ digit, durationMs }) => seen('dtmf', { digit, durationMs }, `dtmf ${digit} (${durationMs} ms)`));
-    call.on('ended', ({ reason }) => seen('ended', { reason: reason.cause, ...(reason.status === undefined ? {} : { status: reason.status }), text: reason.text },
-      `ended: ${reason.text}`));
+    call.on('ended', ({ reason }) => {
+      tracked.endedAt = Date.now();
+      seen('ended', { reason: reason.cause, ...(reason.status === undefined ? {} : { status: reason.status }), text: reason.text },
+        `ended: ${reason.text}`);
+    });
     call.on('transfer-progress', ({ status, reason }) => seen('transfer-progress', { status, reason }, `transfer progress: ${status} ${reason}`));
     call.on('transfer-failed', ({ status, reason }) => seen('transfer-failed', { status, reason }, `transfer failed: ${status} ${reason}`));
     call.on('transferred', ({ target, callId }) => {
@@ -563,6 +599,7 @@ class Phone {
     });
     call.on('replaced', ({ callId }) => {
       // Transfer target: the INVITE with Replaces made a new call, answered already.
+      tracked.replaced = true;
       seen('replaced', { by: callId }, `replaced by call ${callId}`);
       this.#adopt(callId);
     });
@@ -575,6 +612,7 @@ class Phone {
     if (call === undefined || this.#tracked.has(call)) return;
     const tracked = this.#track(call);
     if (call.state !== 'answered') return;
+    tracked.answeredAt = Date.now();
     tracked.untaken.set('answered', (tracked.untaken.get('answered') ?? 0) + 1);
     this.#print('answered', call, { remote: call.remoteUri, direction: call.direction }, `answered (${call.direction}, ${call.remoteUri})`);
     this.#notify('answered', call);
@@ -582,6 +620,7 @@ class Phone {
 
   #registrationEvent(event: RegistrationEvent): void {
     const o = event.outcome;
+    this.#registrationState = event.type;
     if (event.type === 'failed') {
       this.#error(`registration${event.refresh ? ' refresh' : ''} failed: ${o.status === 0 ? '' : `${o.status} `}${o.reason ?? ''}`.trimEnd());
       return;
@@ -606,6 +645,10 @@ class Phone {
 
   #error(message: string): void {
     this.#failed = true;
+    if (this.#screen !== undefined) {
+      this.#screen.print([`hookflash phone: ${message}`], true);
+      return;
+    }
     const prompting = this.#waitingForInput && this.#interactive;
     if (prompting) process.stdout.write('\r\x1b[K');
     process.stderr.write(`hookflash phone: ${message}\n`);
@@ -614,12 +657,55 @@ class Phone {
 
   /** A line on stdout, keeping a terminal's prompt below it. */
   #out(line: string): void {
+    if (this.#screen !== undefined) {
+      this.#screen.print([line]);
+      return;
+    }
     if (this.#waitingForInput && this.#interactive) {
       process.stdout.write(`\r\x1b[K${line}\n`);
       this.#rl?.prompt(true);
     } else {
       process.stdout.write(`${line}\n`);
     }
+  }
+
+  /** Shows the terminal view below the event lines (and above the prompt, in a terminal). */
+  #startScreen(rl: Interface): void {
+    const color = process.env.NO_COLOR === undefined && process.stdout.isTTY === true && process.stdout.hasColors();
+    const screen = new PhoneScreen({
+      output: process.stdout,
+      errors: process.stderr,
+      render: (width) => renderPhoneView(this.#viewModel(), { width, color }),
+      ...(this.#interactive ? {
+        prompt: {
+          shown: () => this.#waitingForInput,
+          cursorRow: () => rl.getCursorPos().rows,
+          redraw: () => rl.prompt(true),
+        },
+      } : {}),
+    });
+    // readline echoed the line and moved below it: the screen writes it again above the view.
+    if (this.#interactive) rl.on('line', (line) => screen.entered(`${rl.getPrompt()}${line}`));
+    this.#screen = screen;
+    screen.start();
+  }
+
+  /** What the terminal view shows now. */
+  #viewModel(): PhoneViewModel {
+    const calls = [...this.#tracked.values()].map((t) => {
+      const { call } = t;
+      const stats = call.state === 'answered' ? call.stats() : undefined;
+      const media = stats !== undefined && stats.packetsSent + stats.packetsReceived > 0 ? { mos: stats.mos, lossRatio: stats.lossRatio } : undefined;
+      return {
+        index: t.index, id: call.id, peer: call.remoteUri, direction: call.direction, current: t === this.#current,
+        state: viewState({ state: call.state, localHold: call.localHold, remoteHold: call.remoteHold, transferring: t.transferring > 0, replaced: t.replaced }),
+        startedAt: t.startedAt,
+        ...(t.answeredAt === undefined ? {} : { answeredAt: t.answeredAt }),
+        ...(t.endedAt === undefined ? {} : { endedAt: t.endedAt }),
+        ...(media === undefined ? {} : { media }),
+      };
+    });
+    return { uri: this.#aor, registration: this.#registrationState, ...(this.#registrar === '' ? {} : { registrar: this.#registrar }), calls, now: Date.now() };
   }
 
   /** The 'listening' lines, once per listener. */
@@ -659,7 +745,10 @@ export async function phone(args: string[]): Promise<number> {
     process.stderr.write(`hookflash phone: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  return new Phone(ua, flags, process.stdin.isTTY === true, media).run();
+  const interactive = process.stdin.isTTY === true;
+  // The view by default only where people look and type: a terminal on both sides, no JSON for a program.
+  flags.tui ??= !flags.json && interactive && process.stdout.isTTY === true;
+  return new Phone(ua, flags, interactive, media).run();
 }
 
 /** The phone's audio: a MediaEngine on --rtp-ports, the sources (--play, --tone, --moh) and the --record sink. */
