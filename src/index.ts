@@ -34,6 +34,7 @@ export {
   type SipServerOptions, type SipServerStats, type SipServerEvents, type ServerRegistrar, type ServerAuthenticator, type ServerAuthOutcome,
   type ServerTlsOptions,
   RequestGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, type GuardReason, type GuardVerdict, type GuardOptions,
+  LocationCache, type LocationCacheOptions,
 } from './proxy/index.js';
 /** Media (issue 7): RTP/RTCP sessions, G.711, RFC 4733 DTMF, WAV players and recorders, SRTP with SDES keys. */
 export * from './media/index.js';

@@ -43,6 +43,9 @@ export class ElementNames {
     if (this.given.has(src) || this.givenPort.has(m.src.port)) return;
     const via = m.viaSentBy;
     const viaPort = via.port ?? (m.protocol === 'TLS' || m.protocol === 'WSS' ? 5061 : 5060);
+    const known = this.learned.get(src);
+    // The same sender names itself the same way request after request: nothing new to keep.
+    if (known !== undefined && known.port === viaPort && known.host === via.host) return;
     if (this.learned.size > 10_000) this.learned.clear();
     this.learned.set(src, { address: m.src.address, port: viaPort, host: via.host });
   }

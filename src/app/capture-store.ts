@@ -195,11 +195,14 @@ export class CallStore {
     if (this.callMessages > this.maxCallMessages) this.evict(call);
     call.summary.messages = call.messages.length;
     call.summary.updatedAt = m.time;
-    this.emit({ type: 'message', callId: m.callId, seq: m.seq });
-    this.emit({ type: 'call', call: call.summary });
+    if (this.listeners.size > 0) {
+      this.emit({ type: 'message', callId: m.callId, seq: m.seq });
+      this.emit({ type: 'call', call: call.summary });
+    }
   }
 
   private emit(e: CallStoreEvent): void {
+    if (this.listeners.size === 0) return;
     for (const l of [...this.listeners]) {
       try {
         l(e);
@@ -271,7 +274,8 @@ export class CallStore {
 
   private track(call: CallRecord, m: StoredMessage): void {
     const s = call.summary;
-    const text = m.bytes.toString('utf8');
+    // Only INVITE, REFER and NOTIFY are read further than their record: the others cost no text.
+    const text = m.isRequest && (m.method === 'INVITE' || m.method === 'REFER' || m.method === 'NOTIFY') ? m.bytes.toString('utf8') : '';
     const ended = s.state === 'ended';
     const byCaller = m.fromTag !== undefined && m.fromTag === call.callerTag;
     if (m.isRequest) {
@@ -399,12 +403,19 @@ export function labelOf(m: CapturedMessage): string {
   return m.isRequest ? m.method : String(m.status ?? 0);
 }
 
+/** header()'s patterns by name (a handful: compiled once). */
+const headerPatterns = new Map<string, RegExp>();
+
 /** One header's first value from message text (long or compact name), unfolded. */
 export function header(text: string, name: string, compact?: string): string | undefined {
   const end = text.indexOf('\r\n\r\n');
   const head = end < 0 ? text : text.slice(0, end);
   const names = compact === undefined ? name : `${name}|${compact}`;
-  const re = new RegExp(`\\r\\n(?:${names})[ \\t]*:[ \\t]*((?:[^\\r\\n]|\\r\\n[ \\t])*)`, 'i');
+  let re = headerPatterns.get(names);
+  if (re === undefined) {
+    re = new RegExp(`\\r\\n(?:${names})[ \\t]*:[ \\t]*((?:[^\\r\\n]|\\r\\n[ \\t])*)`, 'i');
+    headerPatterns.set(names, re);
+  }
   const found = re.exec(head);
   return found === null ? undefined : found[1]!.replace(/\r\n[ \t]+/g, ' ').trim();
 }

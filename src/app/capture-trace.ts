@@ -59,55 +59,127 @@ export function nowMicros(): number {
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; brackets dropped. */
 export function plainAddress(address: string): string {
+  const c = address.charCodeAt(0);
+  // The common case, a dotted IPv4 address: nothing to strip.
+  if (c >= 48 && c <= 57 && !address.includes(':')) return address;
   const a = address.replace(/^\[(.*)\]$/, '$1');
   return a.toLowerCase().startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/**
+ * The bytes a record keeps: the buffer itself when it is a message's own (a datagram, a framed
+ * stream message, a small slice of an allocation pool: none of them is written again), else a copy.
+ */
+function keepBytes(b: Buffer): Buffer {
+  return b.buffer.byteLength <= Math.max(8192, 2 * b.length) ? b : Buffer.from(b);
+}
+
+/**
+ * A captured message whose bytes are read when first asked for. A received message is changed in
+ * place as it is forwarded (a response loses its top Via, an ACK its Route), so its bytes are taken
+ * at once (the received bytes, not copied); a sent one is not changed after sending, so it is
+ * serialized only when a consumer (ladder, pcap, HEP, the store for INVITE/REFER/NOTIFY) asks.
+ */
+class CaptureRecord implements CapturedMessage {
+  seq!: number;
+  time!: number;
+  seen!: 'in' | 'out';
+  protocol!: TransportProtocol;
+  src!: Endpoint;
+  dst!: Endpoint;
+  isRequest!: boolean;
+  method!: string;
+  status?: number;
+  reason?: string;
+  callId!: string;
+  cseq!: number;
+  fromTag?: string;
+  toTag?: string;
+  viaSentBy?: { host: string; port?: number };
+  branch?: string;
+  private pending: SipRequest | SipResponse | undefined;
+  private kept: Buffer | undefined;
+
+  get bytes(): Buffer {
+    if (this.kept === undefined) {
+      const m = this.pending;
+      this.pending = undefined;
+      let b: Buffer;
+      try {
+        b = m === undefined ? Buffer.alloc(0) : keepBytes(m.toBuffer());
+      } catch {
+        b = Buffer.alloc(0);
+      }
+      this.kept = b;
+    }
+    return this.kept;
+  }
+
+  set bytes(b: Buffer) {
+    this.kept = b;
+    this.pending = undefined;
+  }
+
+  /** @internal */
+  setSource(message: SipRequest | SipResponse, now: boolean): void {
+    if (now) this.kept = keepBytes(message.toBuffer());
+    else this.pending = message;
+  }
 }
 
 /** Builds the record of a message; undefined when its headers cannot be read (nothing to group it by). */
 export function captureRecord(message: SipRequest | SipResponse, protocol: TransportProtocol, src: Endpoint, dst: Endpoint,
   seen: 'in' | 'out', seq: number, time: number): CapturedMessage | undefined {
   try {
-    const bytes = Buffer.from(message.toBuffer());
     const cseq = message.cseq;
-    const record: CapturedMessage = {
-      seq,
-      time,
-      seen,
-      protocol,
-      src: { address: plainAddress(src.address), port: src.port },
-      dst: { address: plainAddress(dst.address), port: dst.port },
-      bytes,
-      isRequest: message.isRequest,
-      method: message.isRequest ? message.method : cseq.method,
-      callId: message.callId,
-      cseq: cseq.seq,
-    };
+    const record = new CaptureRecord();
+    record.seq = seq;
+    record.time = time;
+    record.seen = seen;
+    record.protocol = protocol;
+    record.src = { address: plainAddress(src.address), port: src.port };
+    record.dst = { address: plainAddress(dst.address), port: dst.port };
+    record.isRequest = message.isRequest;
+    record.method = message.isRequest ? message.method : cseq.method;
+    record.callId = message.callId;
+    record.cseq = cseq.seq;
     if (!message.isRequest) {
       record.status = message.status;
       record.reason = message.reasonPhrase;
     }
-    const fromTag = safe(() => message.fromTag);
-    const toTag = safe(() => message.toTag);
-    if (fromTag !== undefined) record.fromTag = fromTag;
-    if (toTag !== undefined) record.toTag = toTag;
-    const via = safe(() => message.topVia);
+    // Each read on its own: a malformed header leaves only its own field out (no closure per read).
+    try {
+      const fromTag = message.fromTag;
+      if (fromTag !== undefined) record.fromTag = fromTag;
+    } catch {
+      // No From tag to group by.
+    }
+    try {
+      const toTag = message.toTag;
+      if (toTag !== undefined) record.toTag = toTag;
+    } catch {
+      // No To tag.
+    }
+    let via: ReturnType<typeof topViaOf>;
+    try {
+      via = topViaOf(message);
+    } catch {
+      via = undefined;
+    }
     if (via !== undefined) {
       const branch = via.params['branch'];
       if (typeof branch === 'string') record.branch = branch;
       if (message.isRequest) record.viaSentBy = via.port === undefined ? { host: via.host } : { host: via.host, port: via.port };
     }
+    record.setSource(message, seen === 'in');
     return record;
   } catch {
     return undefined;
   }
 }
 
-function safe<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
+function topViaOf(message: SipRequest | SipResponse): SipRequest['topVia'] {
+  return message.topVia;
 }
 
 export interface TraceHookOptions {
@@ -183,7 +255,16 @@ export class TraceHook {
       const record = captureRecord(message, protocol, src, dst, seen, this.seq + 1, time);
       if (record === undefined || (this.twinCheck && this.isTwin(record))) return;
       this.seq = record.seq;
-      for (const sink of [...this.sinks]) {
+      const sinks = this.sinks;
+      if (sinks.length === 1) {
+        try {
+          sinks[0]!(record);
+        } catch {
+          // As below.
+        }
+        return;
+      }
+      for (const sink of [...sinks]) {
         try {
           sink(record);
         } catch {

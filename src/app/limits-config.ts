@@ -13,6 +13,7 @@ export const LIMITS_SHAPE: Shape = obj({
   retryAfter: int(1, 86_400),
   requestsPerSecond: int(0),
   burst: int(0),
+  totalRequestsPerSecond: int(0),
   userRequestsPerSecond: int(0),
   userBurst: int(0),
   blockAfter: int(0),
@@ -38,6 +39,7 @@ export interface LimitsFile {
   retryAfter?: number;
   requestsPerSecond?: number;
   burst?: number;
+  totalRequestsPerSecond?: number;
   userRequestsPerSecond?: number;
   userBurst?: number;
   blockAfter?: number;
@@ -64,7 +66,7 @@ export function resolveLimits(file: LimitsFile | undefined): Partial<GuardLimits
   const copy = <K extends keyof LimitsFile & keyof GuardLimits>(k: K): void => {
     if (f[k] !== undefined) (out as Record<string, unknown>)[k] = f[k];
   };
-  for (const k of ['action', 'retryAfter', 'requestsPerSecond', 'burst', 'userRequestsPerSecond', 'userBurst', 'blockAfter',
+  for (const k of ['action', 'retryAfter', 'requestsPerSecond', 'burst', 'totalRequestsPerSecond', 'userRequestsPerSecond', 'userBurst', 'blockAfter',
     'transactionsPerSource', 'transactions', 'dialogsPerSource', 'dialogs', 'authFailuresPerUser', 'authFailuresPerSource',
     'sanity', 'maxTracked'] as const) copy(k);
   if (f.blockWindow !== undefined) out.blockWindowMs = f.blockWindow * 1000;

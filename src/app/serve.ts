@@ -11,7 +11,7 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  DigestAuthenticator, isSipUri, RealClock, WallClock, Registrar, RequestGuard, SipServer, type SipRequest,
+  DigestAuthenticator, isSipUri, LocationCache, RealClock, WallClock, Registrar, RequestGuard, SipServer, type SipRequest,
 } from '../index.js';
 import { ConfigError, isLoopback, resolveConfig, type ServeConfig, type ServeFlags } from './config.js';
 import { startServeDashboard, type ServeDashboard } from './dashboard-serve.js';
@@ -219,7 +219,10 @@ export async function startServe(config: ServeConfig, logger: PinoLogger): Promi
           bindingClock: wallClock,
           logger: logger.child({ component: 'sip' }),
           domains: config.domains,
-          location: stores.bindings,
+          // Redis shared by several nodes: a node keeps routing from its recent lookups while Redis is down.
+          location: config.store.kind === 'redis'
+            ? new LocationCache(stores.bindings, { clock, logger: logger.child({ component: 'location' }) })
+            : stores.bindings,
           registrar,
           nodeId: config.nodeId,
           ...(config.secret === undefined ? {} : { flowTokenKey: `flow:${config.secret}` }),

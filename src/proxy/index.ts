@@ -11,3 +11,4 @@ export { FlowTokens, type Flow } from './flow-token.js';
 export { chooseBest, mergeChallenges } from './best-response.js';
 export { loopHash } from './loop-detection.js';
 export { RequestGuard, DEFAULT_GUARD_LIMITS, type GuardLimits, type GuardReason, type GuardVerdict, type GuardOptions } from './overload-guard.js';
+export { LocationCache, type LocationCacheOptions } from './location-cache.js';

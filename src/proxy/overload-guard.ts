@@ -3,7 +3,8 @@
  * request the transport delivers passes `inspect` before the transaction layer sees it, so a
  * flood costs a parse and a few map lookups, never a transaction, a lookup or a challenge.
  *
- * In order: the block list; the token bucket of the source address; the bucket of the user (From
+ * In order: the block list; the token bucket of the source address (and, for a source past half
+ * its burst, the shared budget of all untrusted sources); the bucket of the user (From
  * user@host of an initial request); the sanity checks (400 with a reason); the limits on live
  * transactions and dialogs (calls), per source address and in total. A source that keeps going
  * over its rate (`blockAfter` refused requests within `blockWindowMs`) is blocked for `blockMs`.
@@ -31,6 +32,13 @@ export interface GuardLimits {
   requestsPerSecond: number;
   /** Burst per source address. Default 2 × requestsPerSecond. */
   burst: number;
+  /**
+   * Requests per second from all untrusted sources together that have used more than half their
+   * own burst (heavy senders); 0 off (the default). A source that stays within half its burst (a
+   * phone, a PBX at its usual pace) is never charged, so a distributed flood is held to this rate
+   * while light sources go on.
+   */
+  totalRequestsPerSecond: number;
   /** Initial requests per second per user (From user@host); 0 off. Default 20. */
   userRequestsPerSecond: number;
   /** Burst per user. Default 2 × userRequestsPerSecond. */
@@ -40,9 +48,14 @@ export interface GuardLimits {
   blockWindowMs: number;
   /** How long a block lasts, ms. Default 60 000. */
   blockMs: number;
-  /** Live server transactions per source address; 0 off. Default 200. */
+  /**
+   * Server transactions still working on a request (no final response sent yet) per source
+   * address; 0 off. Default 200. Transactions that have answered and only wait out retransmissions
+   * (Timer J/I, up to 32 s on UDP) are not counted: they cost little and end by themselves, and
+   * counting them would cap a steady load at limit/32 requests a second.
+   */
   transactionsPerSource: number;
-  /** Live server transactions in total; 0 off. Default 20 000. */
+  /** Server transactions still working on a request, in total; 0 off. Default 20 000. */
   transactions: number;
   /** Calls (initial INVITE until its failure or BYE) per source address; 0 off. Default 500. */
   dialogsPerSource: number;
@@ -68,6 +81,7 @@ export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({
   retryAfter: 30,
   requestsPerSecond: 200,
   burst: 0,
+  totalRequestsPerSecond: 0,
   userRequestsPerSecond: 20,
   userBurst: 0,
   blockAfter: 200,
@@ -88,7 +102,7 @@ export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({
 
 /** Why a request was refused (the `reason` label of hookflash_dropped_total). */
 export type GuardReason =
-  | 'blocked' | 'source-rate' | 'user-rate' | 'sanity' | 'transactions-source' | 'transactions-total'
+  | 'blocked' | 'source-rate' | 'total-rate' | 'user-rate' | 'sanity' | 'transactions-source' | 'transactions-total'
   | 'dialogs-source' | 'dialogs-total' | 'auth-lockout'
   /** The ACK of an INVITE answered statelessly (not counted as refused). */
   | 'absorbed';
@@ -113,6 +127,8 @@ interface Call {
 }
 
 const SWEEP_MS = 10_000;
+/** How long a recount of pending server transactions is reused, ms. */
+const PENDING_MS = 100;
 /** A call whose end never passes here (a phone that died) is forgotten after this. */
 const CALL_MAX_AGE_MS = 12 * 3600 * 1000;
 /** How long, and how many, statelessly answered INVITEs are remembered for their ACK. */
@@ -127,6 +143,7 @@ export class RequestGuard {
   private readonly onRefused: ((reason: GuardReason, source: Source) => void) | undefined;
   private readonly sources: BucketTable;
   private readonly users: BucketTable;
+  private readonly total: BucketTable;
   private readonly overs: WindowCounter;
   private readonly blocks: BlockList;
   private readonly trusted: ReadonlySet<string>;
@@ -138,6 +155,10 @@ export class RequestGuard {
   /** INVITEs answered statelessly (Call-ID and CSeq number): their ACKs are dropped. */
   private readonly absorbed = new Map<string, number>();
   private lastSweep: number;
+  /** Pending (unanswered) server transactions, in total and per source, recounted at most every PENDING_MS. */
+  private pendingAt = -Infinity;
+  private pendingTotal = 0;
+  private readonly pendingBySource = new Map<string, number>();
 
   constructor(options: GuardOptions) {
     const l: GuardLimits = { ...DEFAULT_GUARD_LIMITS, ...options.limits };
@@ -148,6 +169,7 @@ export class RequestGuard {
     this.onRefused = options.onRefused;
     this.sources = new BucketTable({ rate: l.requestsPerSecond, burst: l.burst }, l.maxTracked);
     this.users = new BucketTable({ rate: l.userRequestsPerSecond, burst: l.userBurst }, l.maxTracked);
+    this.total = new BucketTable({ rate: l.totalRequestsPerSecond, burst: l.totalRequestsPerSecond }, 1);
     this.overs = new WindowCounter(l.blockWindowMs, l.maxTracked);
     this.blocks = new BlockList(l.maxTracked);
     this.trusted = new Set(l.trusted.map((a) => normalizeAddress(a)));
@@ -194,13 +216,16 @@ export class RequestGuard {
     const method = request.method;
     if (!trusted) {
       if (this.blocks.blockedUntil(address, now) !== undefined) return this.refuse('blocked', source, method, now);
-      if (!this.sources.take(address, now)) {
+      const level = this.sources.takeLevel(address, now);
+      if (level < 0) {
         if (this.limits.blockAfter > 0 && this.overs.hit(address, now) >= this.limits.blockAfter) {
           this.blocks.block(address, now, this.limits.blockMs);
           this.overs.reset(address);
         }
         return this.refuse('source-rate', source, method, now);
       }
+      // A heavy sender (past half its burst) also draws on the shared budget.
+      if (level < 0.5 && this.total.enabled && !this.total.take('*', now)) return this.refuse('total-rate', source, method, now);
     }
     if (this.limits.sanity) {
       const sane = sanityCheck(request);
@@ -221,8 +246,12 @@ export class RequestGuard {
       if (user !== undefined && !this.users.take(user, now)) return this.refuse('user-rate', source, method, now);
     }
     const l = this.limits;
-    if (l.transactions > 0 && serverTransactions >= l.transactions) return this.refuse('transactions-total', source, method, now);
-    if (!trusted && l.transactionsPerSource > 0 && (this.txBySource.get(address) ?? 0) >= l.transactionsPerSource) {
+    // Cheap first test: the live count (answered ones included) bounds the pending count.
+    if (l.transactions > 0 && serverTransactions >= l.transactions && this.pending(now).total >= l.transactions) {
+      return this.refuse('transactions-total', source, method, now);
+    }
+    if (!trusted && l.transactionsPerSource > 0 && (this.txBySource.get(address) ?? 0) >= l.transactionsPerSource
+      && (this.pending(now).bySource.get(address) ?? 0) >= l.transactionsPerSource) {
       return this.refuse('transactions-source', source, method, now);
     }
     if (method === 'INVITE' && initial && !this.calls.has(request.callId)) {
@@ -295,6 +324,26 @@ export class RequestGuard {
     };
   }
 
+  /**
+   * The server transactions that have not sent a final response yet ('trying', 'proceeding'), in
+   * total and per source. Recounted from the live ones at most every PENDING_MS, and only when a
+   * limit is near (the live count is at the limit), so it costs nothing in normal operation.
+   */
+  private pending(now: number): { total: number; bySource: ReadonlyMap<string, number> } {
+    if (now - this.pendingAt >= PENDING_MS) {
+      this.pendingAt = now;
+      this.pendingTotal = 0;
+      this.pendingBySource.clear();
+      for (const [tx, address] of this.txSource) {
+        const state = tx.state;
+        if (state !== 'trying' && state !== 'proceeding') continue;
+        this.pendingTotal++;
+        this.pendingBySource.set(address, (this.pendingBySource.get(address) ?? 0) + 1);
+      }
+    }
+    return { total: this.pendingTotal, bySource: this.pendingBySource };
+  }
+
   /** Drops what has expired (refilled buckets, ended windows and blocks, very old calls). */
   sweep(now = this.clock.now()): void {
     this.lastSweep = now;
@@ -339,6 +388,7 @@ export class RequestGuard {
 const PHRASES: Record<GuardReason, string> = {
   blocked: 'Service Unavailable (source blocked)',
   'source-rate': 'Service Unavailable (rate limit)',
+  'total-rate': 'Service Unavailable (overloaded)',
   'user-rate': 'Service Unavailable (user rate limit)',
   sanity: 'Bad Request',
   'transactions-source': 'Service Unavailable (too many transactions from this source)',

@@ -62,6 +62,16 @@ export class BucketTable {
     return true;
   }
 
+  /**
+   * Like take, but says how full the bucket is left: the fraction of the burst (0 to 1) after
+   * taking, or -1 when it had too few tokens (nothing taken). 1 when the limit is off.
+   */
+  takeLevel(key: string, now: number, n = 1): number {
+    if (this.rate === 0) return 1;
+    if (!this.take(key, now, n)) return -1;
+    return this.buckets.get(key)!.tokens / this.burst;
+  }
+
   /** Forgets buckets that have refilled (they behave exactly as a new one would). */
   sweep(now: number): void {
     const full = (this.burst * 1000) / this.rate;

@@ -48,7 +48,8 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
   readonly target: Target;
   /** The connection the request is sent on, when the TU chose one. */
   readonly connectionId: string | undefined;
-  private readonly listener: ClientTransactionListener | undefined;
+  /** Dropped by `release()` once the machine can no longer pass anything up. */
+  private listener: ClientTransactionListener | undefined;
   /** The first final response, or the error that ended the transaction before one came. */
   private outcome: SipResponse | TransactionError | undefined = undefined;
   /** Created only when someone asks for `finalResponse()`. */
@@ -126,6 +127,17 @@ export abstract class ClientTransaction<S extends TransactionState = Transaction
     if (this.outcome !== undefined) return;
     this.outcome = response;
     this.waiter?.resolve(response);
+    // The outcome answers `finalResponse()` from now on: the promise and its closures can go.
+    this.waiter = undefined;
+  }
+
+  /**
+   * The machine will pass nothing more to the TU (a state that only absorbs retransmissions, with
+   * no send that could fail): the listener, and whatever the TU hung on it, can be collected
+   * while the state's timer runs (Timer K: T4).
+   */
+  protected release(): void {
+    this.listener = undefined;
   }
 
   /** Terminates on a failure and reports it (§17.1.1.2 Timer B, §17.1.2.2 Timer F, §17.1.4). */

@@ -47,6 +47,8 @@ export class NonInviteClientTransaction extends ClientTransaction<NonInviteClien
     this.enter('completed');
     this.settle(response);
     this.deliver(response);
+    // Completed only absorbs retransmitted finals and sends nothing: the TU is done with.
+    this.release();
     // §17.1.2.2: Timer K absorbs retransmitted finals, which only unreliable transports carry:
     // T4 there, zero over reliable ones.
     if (this.reliable) this.end();

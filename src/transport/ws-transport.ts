@@ -62,9 +62,9 @@ export class WsTransport {
       if (credentials?.cert === undefined || credentials.key === undefined) {
         return Promise.reject(new SipError('ERR_TRANSPORT', 'a WSS listener needs tls.cert and tls.key'));
       }
-      server = createHttpsServer(serverTlsOptions(credentials));
+      server = createHttpsServer({ ...serverTlsOptions(credentials), ...this.httpTimeouts() });
     } else {
-      server = createHttpServer();
+      server = createHttpServer(this.httpTimeouts());
     }
     // Plain HTTP to a SIP WebSocket listener: tell the client what it should have asked for.
     server.on('request', (_req, res) => {
@@ -81,6 +81,15 @@ export class WsTransport {
       this.servers.push(server);
       return bound;
     });
+  }
+
+  /**
+   * A slow or stalled HTTP upgrade request gets no longer than a SIP message would (the connection
+   * table's messageTimeoutMs), checked every second, instead of node's 60 s headers timeout.
+   */
+  private httpTimeouts(): { headersTimeout?: number; requestTimeout?: number; connectionsCheckingInterval?: number } {
+    const ms = this.o.table.limits.messageTimeoutMs;
+    return ms > 0 ? { headersTimeout: ms, requestTimeout: ms, connectionsCheckingInterval: Math.min(1000, ms) } : {};
   }
 
   /** Opens a WebSocket to `target` offering the `sip` subprotocol (RFC 7118 §4.1). */

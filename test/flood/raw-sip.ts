@@ -166,6 +166,17 @@ export async function freePort(): Promise<number> {
  * Killed after the test if still running.
  */
 export async function startServeWith(t: TestContext, config: Record<string, unknown>, flags: string[] = [], data?: string): Promise<RunningServe> {
+  // A free port taken by another process between the probe and serve's bind: pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServeOnce(t, config, flags, data);
+    } catch (e) {
+      if (attempt >= 3 || !/address already in use/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function startServeOnce(t: TestContext, config: Record<string, unknown>, flags: string[], data: string | undefined): Promise<RunningServe> {
   const dir = tempDir(t, 'hookflash-flood-');
   const dataDir = data ?? join(dir, 'data');
   const file = join(dir, 'serve.json');
@@ -225,24 +236,37 @@ export async function until(f: () => Promise<boolean> | boolean, ms: number, eve
 }
 
 /**
- * REGISTER user@domain from `s` (Contact: its own address), answering one 401 with Digest: the
- * final response. Fails the test when an answer does not come within 5 s.
+ * Sends `text` and retransmits it as a UDP client transaction does (RFC 3261 §17.1.2.2: T1 = 500 ms
+ * doubling to T2 = 4 s) until a final response matching `match` arrives or 64 × T1 passes.
+ */
+export async function transact(s: RawUdp, port: number, text: string, match: (m: SipResponse) => boolean): Promise<SipResponse | undefined> {
+  const end = Date.now() + 32_000;
+  let interval = 500;
+  for (;;) {
+    s.send(text, port);
+    const got = await s.wait((m) => isResponse(m) && m.status >= 200 && match(m), Math.min(interval, end - Date.now()));
+    if (got !== undefined) return got.message as SipResponse;
+    if (Date.now() >= end) return undefined;
+    interval = Math.min(interval * 2, 4000);
+  }
+}
+
+/**
+ * REGISTER user@domain from `s` (Contact: its own address), answering one 401 with Digest, each
+ * request retransmitted as a phone would: the final response. Throws when none comes (32 s).
  */
 export async function registerWith(s: RawUdp, port: number, domain: string, user: string, password: string, callId: string, expires = 600): Promise<SipResponse> {
   const uri = `sip:${domain}`;
   const base = { from: `<sip:${user}@${domain}>`, to: `<sip:${user}@${domain}>`, callId, contact: `<sip:${user}@${s.address.address}:${s.address.port}>;expires=${expires}` };
   const first = requestText('REGISTER', uri, { ...base, cseq: 1 });
-  s.send(first, port);
-  const challenge = await s.wait((m) => isResponse(m) && m.callId === callId && m.cseq.seq === 1);
-  if (challenge === undefined) throw new Error(`no answer to REGISTER ${callId}`);
-  const resp = challenge.message as SipResponse;
+  const resp = await transact(s, port, first, (m) => m.callId === callId && m.cseq.seq === 1);
+  if (resp === undefined) throw new Error(`no answer to REGISTER ${callId}`);
   if (resp.status !== 401) return resp;
   const req = parseMessage(Buffer.from(first, 'latin1'), { lazy: true }) as SipRequest;
   const auth = new DigestClient({ username: user, password }).respond(req, resp);
   if (auth === undefined) throw new Error('the client cannot answer the challenge');
-  s.send(requestText('REGISTER', uri, { ...base, cseq: 2, extra: [`${auth.name}: ${auth.value}`] }), port);
-  const final = await s.wait((m) => isResponse(m) && m.callId === callId && m.cseq.seq === 2);
+  const final = await transact(s, port, requestText('REGISTER', uri, { ...base, cseq: 2, extra: [`${auth.name}: ${auth.value}`] }),
+    (m) => m.callId === callId && m.cseq.seq === 2);
   if (final === undefined) throw new Error(`no answer to REGISTER ${callId} with credentials`);
-  return final.message as SipResponse;
+  return final;
 }
-

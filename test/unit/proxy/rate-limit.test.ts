@@ -115,24 +115,44 @@ test('per-user rate: initial requests of one From user are limited across source
 });
 
 test('transactions per source and in total: counted through the wrapped transaction user, freed when they end', () => {
-  const { g, refused } = guard({ requestsPerSecond: 0, transactionsPerSource: 2, transactions: 3 });
+  const { g, clock, refused } = guard({ requestsPerSecond: 0, transactionsPerSource: 2, transactions: 3 });
   const seen: string[] = [];
   const inner: TransactionUser = { onRequest: (r) => seen.push(r.method), onAck: () => undefined, onTransactionTerminated: () => seen.push('end') };
   const user = g.wrap(inner);
   const s = src('192.0.2.20');
-  const txs = [0, 1].map(() => ({ source: s }) as unknown as ServerTransaction);
+  const txs = [0, 1].map(() => ({ source: s, state: 'trying' }) as unknown as ServerTransaction);
   for (const tx of txs) {
     assert.equal(g.inspect(req('OPTIONS'), s, 0).kind, 'pass');
     user.onRequest(req('OPTIONS'), tx);
   }
   assert.equal(g.inspect(req('OPTIONS'), s, 2).kind, 'drop');
   assert.equal(g.inspect(req('OPTIONS'), src('192.0.2.21'), 2).kind, 'pass', 'another source may still');
-  assert.equal(g.inspect(req('OPTIONS'), src('192.0.2.21'), 3).kind, 'drop', 'the total is reached');
+  user.onRequest(req('OPTIONS'), { source: src('192.0.2.21'), state: 'proceeding' } as unknown as ServerTransaction);
+  clock.advance(200);
+  assert.equal(g.inspect(req('OPTIONS'), src('192.0.2.22'), 3).kind, 'drop', 'the total is reached');
   assert.deepEqual(refused, ['transactions-source', 'transactions-total']);
   user.onTransactionTerminated!(txs[0]!);
-  assert.equal(g.load.transactions, 1);
-  assert.equal(g.inspect(req('OPTIONS'), s, 1).kind, 'pass');
-  assert.deepEqual(seen, ['OPTIONS', 'OPTIONS', 'end']);
+  assert.equal(g.load.transactions, 2);
+  clock.advance(200);
+  assert.equal(g.inspect(req('OPTIONS'), s, 2).kind, 'pass');
+  assert.deepEqual(seen, ['OPTIONS', 'OPTIONS', 'OPTIONS', 'end']);
+});
+
+test('transactions that have answered and only wait out retransmissions (Timer J) do not count against the limits', () => {
+  const { g, clock, refused } = guard({ requestsPerSecond: 0, transactionsPerSource: 2, transactions: 3 });
+  const user = g.wrap({ onRequest: () => undefined, onAck: () => undefined });
+  const s = src('192.0.2.40');
+  const txs = [0, 1, 2, 3].map(() => ({ source: s, state: 'trying' }) as unknown as ServerTransaction);
+  for (const tx of txs.slice(0, 2)) user.onRequest(req('REGISTER'), tx);
+  assert.equal(g.inspect(req('REGISTER'), s, 2).kind, 'drop', 'two pending from one source: the per-source limit');
+  for (const tx of txs.slice(0, 2)) (tx as unknown as { state: string }).state = 'completed';
+  clock.advance(200);
+  assert.equal(g.inspect(req('REGISTER'), s, 2).kind, 'pass', 'both answered: nothing pending');
+  for (const tx of txs.slice(2)) user.onRequest(req('REGISTER'), tx);
+  for (const tx of txs.slice(2)) (tx as unknown as { state: string }).state = 'completed';
+  clock.advance(200);
+  assert.equal(g.inspect(req('REGISTER'), src('192.0.2.41'), 4).kind, 'pass', 'four live, none pending: under the total of 3');
+  assert.deepEqual(refused, ['transactions-source']);
 });
 
 test('calls per source: an initial INVITE counts until its failure or its BYE is answered; retransmissions count once', () => {
@@ -205,4 +225,46 @@ test('failures spread over more than the window do not lock', () => {
     clock.advance(600);
   }
   assert.equal(l.check('bob', '192.0.2.2').locked, false);
+});
+
+test('total rate: sources past half their burst share one budget; light sources are never charged', () => {
+  const { g, refused } = guard({ requestsPerSecond: 100, burst: 20, totalRequestsPerSecond: 5, blockAfter: 0 });
+  // A heavy source: its first 10 requests leave it at half or more; then it draws on the budget of 5.
+  let passed = 0;
+  for (let i = 0; i < 20; i++) if (g.inspect(req('OPTIONS'), src('192.0.2.60'), 0).kind === 'pass') passed++;
+  assert.equal(passed, 10 + 5, 'ten light, then five while the shared budget lasts');
+  // The budget is spent, yet a light source still passes.
+  assert.equal(g.inspect(req('OPTIONS'), src('192.0.2.61'), 0).kind, 'pass');
+  assert.ok(refused.includes('total-rate'));
+});
+
+test('LocationCache: a failing store is answered from the last lookup (expired bindings left out); the store is read again once it answers', async () => {
+  const { LocationCache } = await import('../../../src/proxy/location-cache.js');
+  const clock = new FakeClock();
+  let down = false;
+  let reads = 0;
+  const binding = (contact: string, expiresAt: number): import('../../../src/registrar/binding.js').Binding =>
+    ({ aor: 'sip:bob@example.com', contact, expiresAt, q: 1, callId: 'c', cseq: 1, path: [], updatedAt: 0 });
+  let table = [binding('sip:bob@192.0.2.1', 1000), binding('sip:bob@192.0.2.2', 5000)];
+  const store = {
+    async lookup(): Promise<import('../../../src/registrar/binding.js').Binding[]> {
+      reads++;
+      if (down) throw new Error('ECONNREFUSED');
+      return table;
+    },
+  };
+  const cache = new LocationCache(store, { clock, downMs: 1000 });
+  assert.equal((await cache.lookup('sip:bob@example.com', 0)).length, 2);
+  down = true;
+  const during = await cache.lookup('sip:bob@example.com', 2000);
+  assert.deepEqual(during.map((b) => b.contact), ['sip:bob@192.0.2.2'], 'from memory, the expired binding left out');
+  const before = reads;
+  await cache.lookup('sip:bob@example.com', 2000);
+  assert.equal(reads, before, 'within downMs of a failure the store is not asked');
+  await assert.rejects(cache.lookup('sip:carol@example.com', 2000), /ECONNREFUSED/, 'an AOR never seen fails with the store');
+  down = false;
+  table = [binding('sip:bob@192.0.2.3', 9000)];
+  clock.advance(1000);
+  assert.deepEqual((await cache.lookup('sip:bob@example.com', 3000)).map((b) => b.contact), ['sip:bob@192.0.2.3'], 'caught up');
+  assert.ok(cache.served >= 2);
 });
