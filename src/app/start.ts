@@ -9,11 +9,10 @@
  *   hookflash start --host H --port P                 UDP and TCP on H:P (0: one free port for both)
  */
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { SipEndpoint, type ListenerConfig, type LogContext, type Logger } from '../index.js';
 import { hostPort, parseListen, UsageError } from './listen-flags.js';
+import { shareFreePorts } from './serve-ports.js';
 
 const HELP = `hookflash start: answer OPTIONS on the listeners given (UDP and TCP on 127.0.0.1:5060 by default)
 
@@ -96,43 +95,6 @@ function listenersFrom(args: string[]): ListenerConfig[] {
   return [{ protocol: 'UDP', host, port }, { protocol: 'TCP', host, port }];
 }
 
-/**
- * RFC 3261 §18.1.1 sends a large request over TCP to the port its UDP target had, so a UDP and a
- * TCP listener on one host asking for port 0 get one free port between them.
- */
-async function sharePorts(listeners: ListenerConfig[]): Promise<ListenerConfig[]> {
-  const out = listeners.map((l) => ({ ...l }));
-  for (const udp of out) {
-    if (udp.protocol !== 'UDP' || udp.port !== 0) continue;
-    const tcp = out.find((l) => l.protocol === 'TCP' && l.port === 0 && l.host === udp.host);
-    if (tcp === undefined) continue;
-    const port = await freeOnBoth(udp.host);
-    udp.port = port;
-    tcp.port = port;
-  }
-  return out;
-}
-
-async function freeOnBoth(host: string): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, host, () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-      });
-    });
-    const free = await new Promise<boolean>((resolve) => {
-      const u = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      u.once('error', () => resolve(false));
-      u.bind(port, host, () => u.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no port free for both UDP and TCP on ${host}`);
-}
-
 export async function start(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(HELP);
@@ -148,7 +110,7 @@ export async function start(args: string[]): Promise<number> {
   }
   let endpoint: SipEndpoint | undefined;
   for (let attempt = 0; endpoint === undefined; attempt++) {
-    const listeners = await sharePorts(requested);
+    const listeners = await shareFreePorts(requested);
     try {
       endpoint = await SipEndpoint.create({ listeners, logger: new LineLogger(), allow: ['OPTIONS'] });
     } catch (e) {
