@@ -102,7 +102,7 @@ export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({
 
 /** Why a request was refused (the `reason` label of hookflash_dropped_total). */
 export type GuardReason =
-  | 'blocked' | 'source-rate' | 'total-rate' | 'user-rate' | 'sanity' | 'transactions-source' | 'transactions-total'
+  | 'blocked' | 'datagram-rate' | 'source-rate' | 'total-rate' | 'user-rate' | 'sanity' | 'transactions-source' | 'transactions-total'
   | 'dialogs-source' | 'dialogs-total' | 'auth-lockout'
   /** The ACK of an INVITE answered statelessly (not counted as refused). */
   | 'absorbed';
@@ -127,6 +127,8 @@ interface Call {
 }
 
 const SWEEP_MS = 10_000;
+/** Datagrams a source may send per request it may send (requests, responses, ACKs, retransmissions). */
+const DATAGRAM_FACTOR = 10;
 /** How long a recount of pending server transactions is reused, ms. */
 const PENDING_MS = 100;
 /** A call whose end never passes here (a phone that died) is forgotten after this. */
@@ -142,6 +144,8 @@ export class RequestGuard {
   private readonly clock: Clock;
   private readonly onRefused: ((reason: GuardReason, source: Source) => void) | undefined;
   private readonly sources: BucketTable;
+  /** UDP datagrams per source before parsing: DATAGRAM_FACTOR × the request rate and burst (responses, ACKs and retransmissions count too). */
+  private readonly datagrams: BucketTable;
   private readonly users: BucketTable;
   private readonly total: BucketTable;
   private readonly overs: WindowCounter;
@@ -168,6 +172,7 @@ export class RequestGuard {
     this.clock = options.clock;
     this.onRefused = options.onRefused;
     this.sources = new BucketTable({ rate: l.requestsPerSecond, burst: l.burst }, l.maxTracked);
+    this.datagrams = new BucketTable({ rate: l.requestsPerSecond * DATAGRAM_FACTOR, burst: l.burst * DATAGRAM_FACTOR }, l.maxTracked);
     this.users = new BucketTable({ rate: l.userRequestsPerSecond, burst: l.userBurst }, l.maxTracked);
     this.total = new BucketTable({ rate: l.totalRequestsPerSecond, burst: l.totalRequestsPerSecond }, 1);
     this.overs = new WindowCounter(l.blockWindowMs, l.maxTracked);
@@ -202,6 +207,29 @@ export class RequestGuard {
   /** Blocks an address for `ms` (default blockMs), e.g. after an authentication lockout. */
   block(address: string, ms = this.limits.blockMs): void {
     this.blocks.block(normalizeAddress(address), this.clock.now(), ms);
+  }
+
+  /**
+   * Before a UDP datagram is parsed: false drops it unread, so a flood from one source costs no
+   * parsing. Trusted sources always pass. With `action: 'drop'` a source on the block list is
+   * dropped here ('blocked'); with 'reject' it is let through to be answered 503 with the block's
+   * remaining time. Any source sending more than DATAGRAM_FACTOR times its request rate (and
+   * burst) in datagrams of any kind is dropped here in either mode ('datagram-rate'): nothing can
+   * be answered before parsing.
+   */
+  admitDatagram(source: Source): boolean {
+    const address = normalizeAddress(source.remoteAddress);
+    if (this.trusted.has(address)) return true;
+    const now = this.clock.now();
+    if (this.limits.action === 'drop' && this.blocks.blockedUntil(address, now) !== undefined) {
+      this.countRefused('blocked', source);
+      return false;
+    }
+    if (!this.datagrams.take(address, now)) {
+      this.countRefused('datagram-rate', source);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -348,6 +376,7 @@ export class RequestGuard {
   sweep(now = this.clock.now()): void {
     this.lastSweep = now;
     this.sources.sweep(now);
+    this.datagrams.sweep(now);
     this.users.sweep(now);
     this.overs.sweep(now);
     this.blocks.sweep(now);
@@ -388,6 +417,7 @@ export class RequestGuard {
 const PHRASES: Record<GuardReason, string> = {
   blocked: 'Service Unavailable (source blocked)',
   'source-rate': 'Service Unavailable (rate limit)',
+  'datagram-rate': 'Service Unavailable (rate limit)',
   'total-rate': 'Service Unavailable (overloaded)',
   'user-rate': 'Service Unavailable (user rate limit)',
   sanity: 'Bad Request',

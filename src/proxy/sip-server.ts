@@ -159,6 +159,7 @@ export class SipServer extends ServerEmitter<SipServerEvents> {
       limits: options.limits,
       tlsClient: options.tls === undefined ? undefined : { ...listenerTls, ...credentials },
       tlsInsecure: insecure === true,
+      ...(this.guard === undefined ? {} : { admitDatagram: (source: Source) => this.guard!.admitDatagram(source) }),
     });
     this.core = new ProxyCore({
       transport: this.transport,

@@ -56,6 +56,12 @@ export interface SipTransportLayerOptions {
   /** Path for outbound WebSocket connections. Default `/`. */
   wsPath?: string;
   logger?: Logger;
+  /**
+   * Called for each UDP datagram before it is parsed: false drops it unread. A server puts its
+   * cheapest flood checks here (block list, a per-source datagram rate), so garbage from a
+   * flooding source costs no parsing.
+   */
+  admitDatagram?: (source: Source) => boolean;
 }
 
 type StreamTransport = TcpTransport | WsTransport;
@@ -101,7 +107,11 @@ export class SipTransportLayer implements TransportLayer {
     this.udp = new UdpTransport({
       logger: this.logger,
       bufferSize: options.limits?.udpBufferSize ?? 4 * 1024 * 1024,
-      onDatagram: (bytes, source) => this.receiver.receive(bytes, source),
+      onDatagram: options.admitDatagram === undefined
+        ? (bytes, source) => this.receiver.receive(bytes, source)
+        : (bytes, source) => {
+          if (options.admitDatagram!(source)) this.receiver.receive(bytes, source);
+        },
     });
     if (options.tlsInsecure === true) {
       this.logger.warn({}, 'tlsInsecure: TLS/WSS peer certificates are NOT verified; for labs only, never in production');

@@ -268,3 +268,23 @@ test('LocationCache: a failing store is answered from the last lookup (expired b
   assert.deepEqual((await cache.lookup('sip:bob@example.com', 3000)).map((b) => b.contact), ['sip:bob@192.0.2.3'], 'caught up');
   assert.ok(cache.served >= 2);
 });
+
+test('admitDatagram: before parsing, a source may send 10x its request rate in datagrams, beyond that they are dropped unread; a blocked source is dropped here in drop mode only', () => {
+  const { g, clock, refused } = guard({ requestsPerSecond: 10, burst: 10, blockMs: 60_000 });
+  const s = src('192.0.2.60');
+  let admitted = 0;
+  for (let i = 0; i < 150; i++) if (g.admitDatagram(s)) admitted++;
+  assert.equal(admitted, 100, 'the burst: 10 x 10 datagrams');
+  assert.equal(refused.filter((r) => r === 'datagram-rate').length, 50);
+  clock.advance(100);
+  assert.equal(g.admitDatagram(s), true, '100 ms at 100 datagrams/s refills 10');
+  g.block('192.0.2.60');
+  assert.equal(g.admitDatagram(s), false, 'drop mode: a blocked source is dropped unread');
+  assert.equal(refused.at(-1), 'blocked');
+  assert.equal(g.admitDatagram(src('192.0.2.61')), true, 'another source is untouched');
+  const reject = guard({ requestsPerSecond: 10, burst: 10, action: 'reject' }).g;
+  reject.block('192.0.2.62');
+  assert.equal(reject.admitDatagram(src('192.0.2.62')), true, 'reject mode: parsed, so that it can be answered 503 with Retry-After');
+  const trusted = guard({ requestsPerSecond: 1, burst: 1, trusted: ['127.0.0.1'] }).g;
+  for (let i = 0; i < 1000; i++) assert.equal(trusted.admitDatagram(src('127.0.0.1')), true, 'trusted sources are never limited');
+});
