@@ -6,21 +6,17 @@
  * Also: the target busy (486 in the NOTIFY, the original call recovered), and a REFER refused by
  * the transferee's policy (603), attended transfer with Replaces, and a Replaces matching nothing (481).
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessage, parseSipfrag, SipRequest, SipResponse } from '../../src/message/index.js';
-import { PCMU } from '../../src/sdp/index.js';
-import { StaticResolver } from '../../src/transport/static-resolver.js';
-import { Call, UserAgent, type TransferConfig } from '../../src/ua/index.js';
+import { Call } from '../../src/ua/index.js';
 import { referTarget } from '../../src/ua/call/transfer.js';
 import { formatNameAddr } from '../../src/message/index.js';
 import { readFileSync } from 'node:fs';
-import { assertReleased, assertSocketsBack, MessageCapture, openSockets, TrackingClock } from '../helpers/endpoints.js';
 import { haveOpenssl, makeNamedPki, type NamedPki } from '../helpers/pki.js';
+import { aliceAndBob, CALL_ID, CAROL, received, responses, trio, type Pkis } from './transfer-trio.js';
 
 const skip = haveOpenssl() ? false : 'the openssl CLI is not installed';
-const CALL_ID = '12345601@atlanta.example.com';
-const CAROL = 'sips:carol@chicago.example.com';
 
 let alicePki: NamedPki | undefined;
 let bobPki: NamedPki | undefined;
@@ -37,92 +33,10 @@ after(() => {
   carolPki?.cleanup();
 });
 
-interface Trio {
-  alice: UserAgent;
-  bob: UserAgent;
-  carol: UserAgent;
-  capture: MessageCapture;
-}
-
-async function trio(t: TestContext, aliceTransfer?: TransferConfig): Promise<Trio> {
-  const sockets = openSockets();
-  const capture = new MessageCapture();
-  const clocks = [new TrackingClock(), new TrackingClock(), new TrackingClock()] as const;
-  const cas = [alicePki!.ca, bobPki!.ca, carolPki!.ca];
-  const carol = await UserAgent.create({
-    uri: CAROL,
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: carolPki!.cert, key: carolPki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({}),
-    media: { address: 'client.chicago.example.com', port: 5000, codecs: [PCMU] },
-    clock: clocks[2],
-  });
-  const carolPort = carol.endpoint.listeners[0]!.port;
-  const bob = await UserAgent.create({
-    uri: 'sips:bob@biloxi.example.com',
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: bobPki!.cert, key: bobPki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({ 'chicago.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: carolPort }] }),
-    media: { address: 'client.biloxi.example.com', port: 3456, codecs: [PCMU] },
-    clock: clocks[1],
-  });
-  const bobPort = bob.endpoint.listeners[0]!.port;
-  const alice = await UserAgent.create({
-    uri: 'sips:alice@atlanta.example.com',
-    displayName: 'Alice',
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: alicePki!.cert, key: alicePki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({
-      'biloxi.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: bobPort }],
-      'chicago.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: carolPort }],
-    }),
-    media: { address: 'client.atlanta.example.com', port: 49170, codecs: [PCMU] },
-    clock: clocks[0],
-    ...(aliceTransfer === undefined ? {} : { transfer: aliceTransfer }),
-  });
-  t.after(async () => {
-    capture.stop();
-    await alice.close();
-    await bob.close();
-    await carol.close();
-    for (const [ua, clock] of [[alice, clocks[0]], [bob, clocks[1]], [carol, clocks[2]]] as const) {
-      assertReleased(ua.endpoint, clock);
-      assert.equal(ua.endpoint.transactions.size, 0, 'transactions left');
-      assert.equal(clock.pending, 0, 'clock timers left');
-    }
-    await assertSocketsBack(sockets);
-  });
-  return { alice, bob, carol, capture };
-}
-
-/** Alice calls Bob (the seed's Call-ID), Bob answers, Alice holds (RFC 5589 §6: the transferor holds first). */
-async function aliceAndBob(p: Trio): Promise<{ a: Call; b: Call }> {
-  const incoming = p.bob.next('incoming');
-  const a = p.alice.call('sips:bob@biloxi.example.com', { callId: CALL_ID });
-  const b = await incoming;
-  const [aOut, bOut] = await Promise.all([a.established, b.answer()]);
-  assert.deepEqual(aOut, { ok: true });
-  assert.deepEqual(bOut, { ok: true });
-  assert.deepEqual(await a.hold(), { ok: true });
-  return { a, b };
-}
-
-/** The requests of the original call received by `port`'s owner, parsed. */
-function receivedInCall(p: Trio, method: string): SipRequest[] {
-  return p.capture.messages
-    .filter((c) => c.direction === 'in' && c.callId === CALL_ID && c.label === method)
-    .map((c) => parseMessage(Buffer.from(c.text)) as SipRequest);
-}
-
-function responsesTo(p: Trio, method: string): SipResponse[] {
-  return p.capture.messages
-    .filter((c) => c.direction === 'in' && c.callId === CALL_ID && /^\d+$/.test(c.label))
-    .map((c) => parseMessage(Buffer.from(c.text)) as SipResponse)
-    .filter((r) => r.cseq.method === method);
-}
+const pkis = (): Pkis => ({ alice: alicePki!, bob: bobPki!, carol: carolPki! });
 
 test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs 100/180/200, Bob calls Carol with Referred-By, Alice BYEs', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const progress: string[] = [];
   a.on('transfer-progress', ({ status, reason }) => progress.push(`${status} ${reason}`));
@@ -154,18 +68,18 @@ test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs
   assert.equal(c.state, 'answered');
 
   // The REFER as Bob received it: Refer-To, Referred-By with Alice's AOR, in the dialog.
-  const refers = receivedInCall(p, 'REFER');
+  const refers = received(p, 'REFER');
   assert.equal(refers.length, 1);
   const refer = refers[0]!;
   assert.equal(refer.get('refer-to'), `<${CAROL}>`);
   assert.equal(refer.get('referred-by'), '"Alice" <sips:alice@atlanta.example.com>');
   assert.equal(refer.referredBy?.uri.scheme, 'sips');
   assert.ok(refer.toTag !== undefined && refer.fromTag !== undefined);
-  assert.deepEqual(responsesTo(p, 'REFER').map((r) => r.status).filter((s) => s !== 100), [202]);
+  assert.deepEqual(responses(p, 'REFER').map((r) => r.status).filter((s) => s !== 100), [202]);
 
   // The NOTIFYs as Alice received them: Event refer;id=<the REFER's CSeq>, active then terminated,
   // message/sipfrag bodies in order (RFC 3515 §2.4.4-§2.4.7, RFC 3420).
-  const notifies = receivedInCall(p, 'NOTIFY');
+  const notifies = received(p, 'NOTIFY');
   assert.deepEqual(notifies.map((n) => parseSipfrag(n.bodyText).status), [100, 180, 200]);
   for (const n of notifies) {
     assert.equal(n.event?.type, 'refer');
@@ -175,7 +89,7 @@ test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs
   assert.deepEqual(notifies.map((n) => n.subscriptionState?.state), ['active', 'active', 'terminated']);
   assert.ok((notifies[0]!.subscriptionState?.expires ?? 0) > 0);
   assert.equal(notifies[2]!.subscriptionState?.reason, 'noresource');
-  assert.deepEqual(responsesTo(p, 'NOTIFY').map((r) => r.status), [200, 200, 200]);
+  assert.deepEqual(responses(p, 'NOTIFY').map((r) => r.status), [200, 200, 200]);
   // The BYE came after the final NOTIFY.
   const order = p.capture.messages.filter((m) => m.direction === 'in' && m.callId === CALL_ID && (m.label === 'NOTIFY' || m.label === 'BYE')).map((m) => m.label);
   assert.deepEqual(order, ['NOTIFY', 'NOTIFY', 'NOTIFY', 'BYE']);
@@ -187,7 +101,7 @@ test('THE SEED: Alice transfers Bob to Carol (RFC 5589 §6): REFER, 202, NOTIFYs
 });
 
 test('transfer to a busy target (RFC 5589 §6.2.1): 486 in the final NOTIFY, the transfer fails, both keep the call and Alice resumes it', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   p.carol.on('incoming', (c) => void c.reject(486));
   const progress: number[] = [];
@@ -206,7 +120,7 @@ test('transfer to a busy target (RFC 5589 §6.2.1): 486 in the final NOTIFY, the
   assert.equal(b.localHold, false);
   assert.equal(a.state, 'answered');
   assert.equal(b.state, 'answered');
-  const notifies = receivedInCall(p, 'NOTIFY');
+  const notifies = received(p, 'NOTIFY');
   assert.equal(parseSipfrag(notifies.at(-1)!.bodyText).status, 486);
   assert.equal(notifies.at(-1)!.subscriptionState?.state, 'terminated');
 
@@ -221,7 +135,7 @@ test('transfer to a busy target (RFC 5589 §6.2.1): 486 in the final NOTIFY, the
 });
 
 test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused by the transferee\'s policy with 603 Decline: no NOTIFY, no new call, the call goes on', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const seen: string[] = [];
   p.bob.onRefer = (refer, call) => {
@@ -239,7 +153,7 @@ test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused by the transferee
   assert.deepEqual(await failed, { status: 603, reason: 'Decline' });
   assert.deepEqual(seen, [`<${CAROL}>`]);
   assert.equal(carolCalled, false);
-  assert.equal(receivedInCall(p, 'NOTIFY').length, 0);
+  assert.equal(received(p, 'NOTIFY').length, 0);
   assert.equal(a.state, 'answered');
   assert.equal(b.state, 'answered');
   assert.equal(b.localHold, false);
@@ -248,7 +162,7 @@ test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused by the transferee
 });
 
 test('attended transfer (RFC 5589 §7.3): Refer-To with ?Replaces= of Alice\'s call with Carol; Bob\'s INVITE replaces it; Carol answers, then BYEs the replaced call', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   // Consultation: Alice calls Carol, Carol answers.
   const carolIncoming = p.carol.next('incoming');
@@ -272,7 +186,7 @@ test('attended transfer (RFC 5589 §7.3): Refer-To with ?Replaces= of Alice\'s c
   assert.deepEqual(progress, [100, 180, 200]);
 
   // The Refer-To: Carol's AOR with the Replaces of the Alice-Carol dialog as Carol sees it, escaped.
-  const refer = receivedInCall(p, 'REFER')[0]!;
+  const refer = received(p, 'REFER')[0]!;
   assert.equal(refer.get('refer-to'), `<${CAROL}?Replaces=${a2.id.replace(/@/g, '%40')}%3Bto-tag%3D${carolTag}%3Bfrom-tag%3D${aliceTag}>`);
   assert.equal(refer.referTo?.uri.scheme, 'sips');
 
@@ -302,7 +216,7 @@ test('attended transfer (RFC 5589 §7.3): Refer-To with ?Replaces= of Alice\'s c
 });
 
 test('an INVITE whose Replaces matches no dialog gets 481 (RFC 3891 §3); no incoming call is raised', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   let raised = false;
   p.carol.on('incoming', () => {
     raised = true;
@@ -329,7 +243,7 @@ test('the seed\'s REFER as the transferee reads it: the target, no Replaces, and
 });
 
 test('no final NOTIFY in time: the transfer times out (408), the call is kept and resumable', { skip }, async (t) => {
-  const p = await trio(t, { notifyTimeoutMs: 1500 });
+  const p = await trio(t, pkis(), { aliceTransfer: { notifyTimeoutMs: 1500 } });
   const { a, b } = await aliceAndBob(p);
   // Carol lets it ring: Bob NOTIFYs 100 and 180, never a final status.
   const carolRinging = p.carol.next('incoming');
@@ -349,7 +263,7 @@ test('no final NOTIFY in time: the transfer times out (408), the call is kept an
 });
 
 test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused with 403 by the transferee\'s policy, the outcome "rejected" carries it', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a } = await aliceAndBob(p);
   p.bob.onRefer = () => 403;
   assert.deepEqual(await a.transfer(CAROL), { ok: false, outcome: 'rejected', status: 403, reason: 'Forbidden' });
@@ -357,7 +271,7 @@ test('REFER rejected (RFC 5589 §6, RFC 3515 §2.4.2): refused with 403 by the t
 });
 
 test('the transferor hangs up before the NOTIFYs end (RFC 5589 §6): its transfer settles (487), the transferee\'s new call is not broken', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const carolIncoming = p.carol.next('incoming');
   const bobTransferred = b.next('transferred');

@@ -2,18 +2,14 @@
  * More call transfer flows (RFC 4488 Refer-Sub: false; RFC 5589 §7 attended transfer falling back
  * to basic transfer). Alice, Bob and Carol UserAgents over TLS on loopback, as in transfer-flows.test.ts.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessage, parseSipfrag, SipRequest, SipResponse } from '../../src/message/index.js';
-import { PCMU } from '../../src/sdp/index.js';
-import { StaticResolver } from '../../src/transport/static-resolver.js';
-import { Call, UserAgent, type TransferConfig } from '../../src/ua/index.js';
-import { assertReleased, assertSocketsBack, MessageCapture, openSockets, TrackingClock } from '../helpers/endpoints.js';
+import { Call } from '../../src/ua/index.js';
 import { haveOpenssl, makeNamedPki, type NamedPki } from '../helpers/pki.js';
+import { aliceAndBob, CALL_ID, CAROL, received, responses, trio, type Pkis, type Trio } from './transfer-trio.js';
 
 const skip = haveOpenssl() ? false : 'the openssl CLI is not installed';
-const CALL_ID = '12345601@atlanta.example.com';
-const CAROL = 'sips:carol@chicago.example.com';
 
 let alicePki: NamedPki | undefined;
 let bobPki: NamedPki | undefined;
@@ -30,94 +26,11 @@ after(() => {
   carolPki?.cleanup();
 });
 
-interface Trio {
-  alice: UserAgent;
-  bob: UserAgent;
-  carol: UserAgent;
-  capture: MessageCapture;
-}
-
-async function trio(t: TestContext, aliceTransfer?: TransferConfig, bobTransfer?: TransferConfig): Promise<Trio> {
-  const sockets = openSockets();
-  const capture = new MessageCapture();
-  const clocks = [new TrackingClock(), new TrackingClock(), new TrackingClock()] as const;
-  const cas = [alicePki!.ca, bobPki!.ca, carolPki!.ca];
-  const carol = await UserAgent.create({
-    uri: CAROL,
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: carolPki!.cert, key: carolPki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({}),
-    media: { address: 'client.chicago.example.com', port: 5000, codecs: [PCMU] },
-    clock: clocks[2],
-  });
-  const carolPort = carol.endpoint.listeners[0]!.port;
-  const bob = await UserAgent.create({
-    uri: 'sips:bob@biloxi.example.com',
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: bobPki!.cert, key: bobPki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({ 'chicago.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: carolPort }] }),
-    media: { address: 'client.biloxi.example.com', port: 3456, codecs: [PCMU] },
-    clock: clocks[1],
-    ...(bobTransfer === undefined ? {} : { transfer: bobTransfer }),
-  });
-  const bobPort = bob.endpoint.listeners[0]!.port;
-  const alice = await UserAgent.create({
-    uri: 'sips:alice@atlanta.example.com',
-    displayName: 'Alice',
-    listeners: [{ protocol: 'TLS', host: '127.0.0.1', port: 0, tls: { cert: alicePki!.cert, key: alicePki!.key } }],
-    tls: { ca: cas },
-    resolver: new StaticResolver({
-      'biloxi.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: bobPort }],
-      'chicago.example.com': [{ protocol: 'TLS', address: '127.0.0.1', port: carolPort }],
-    }),
-    media: { address: 'client.atlanta.example.com', port: 49170, codecs: [PCMU] },
-    clock: clocks[0],
-    ...(aliceTransfer === undefined ? {} : { transfer: aliceTransfer }),
-  });
-  t.after(async () => {
-    capture.stop();
-    await alice.close();
-    await bob.close();
-    await carol.close();
-    for (const [ua, clock] of [[alice, clocks[0]], [bob, clocks[1]], [carol, clocks[2]]] as const) {
-      assertReleased(ua.endpoint, clock);
-      assert.equal(ua.endpoint.transactions.size, 0, 'transactions left');
-      assert.equal(clock.pending, 0, 'clock timers left');
-    }
-    await assertSocketsBack(sockets);
-  });
-  return { alice, bob, carol, capture };
-}
-
-/** Alice calls Bob (the seed's Call-ID), Bob answers, Alice holds (RFC 5589 §6: the transferor holds first). */
-async function aliceAndBob(p: Trio): Promise<{ a: Call; b: Call }> {
-  const incoming = p.bob.next('incoming');
-  const a = p.alice.call('sips:bob@biloxi.example.com', { callId: CALL_ID });
-  const b = await incoming;
-  const [aOut, bOut] = await Promise.all([a.established, b.answer()]);
-  assert.deepEqual(aOut, { ok: true });
-  assert.deepEqual(bOut, { ok: true });
-  assert.deepEqual(await a.hold(), { ok: true });
-  return { a, b };
-}
-
-/** The requests of the original call received by `port`'s owner, parsed. */
-function receivedInCall(p: Trio, method: string): SipRequest[] {
-  return p.capture.messages
-    .filter((c) => c.direction === 'in' && c.callId === CALL_ID && c.label === method)
-    .map((c) => parseMessage(Buffer.from(c.text)) as SipRequest);
-}
-
-function responsesTo(p: Trio, method: string): SipResponse[] {
-  return p.capture.messages
-    .filter((c) => c.direction === 'in' && c.callId === CALL_ID && /^\d+$/.test(c.label))
-    .map((c) => parseMessage(Buffer.from(c.text)) as SipResponse)
-    .filter((r) => r.cseq.method === method);
-}
+const pkis = (): Pkis => ({ alice: alicePki!, bob: bobPki!, carol: carolPki! });
 
 
 test('Refer-Sub: false (RFC 4488): the REFER asks for no subscription, the 202 echoes it, no NOTIFY; the transfer settles on the 202 and Alice decides when to BYE', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const progress: number[] = [];
   a.on('transfer-progress', ({ status }) => progress.push(status));
@@ -129,13 +42,13 @@ test('Refer-Sub: false (RFC 4488): the REFER asks for no subscription, the 202 e
   // The original call is not ended by the transfer: the transferor learns nothing more.
   assert.equal(a.state, 'answered');
 
-  const refer = receivedInCall(p, 'REFER')[0]!;
+  const refer = received(p, 'REFER')[0]!;
   assert.equal(refer.get('refer-sub'), 'false');
   assert.equal(refer.referSub?.value, false);
   assert.match(refer.get('supported') ?? '', /\bnorefersub\b/);
   assert.equal(refer.has('require'), false);
   assert.equal(refer.get('refer-to'), `<${CAROL}>`);
-  const accepted = responsesTo(p, 'REFER').filter((r) => r.status !== 100);
+  const accepted = responses(p, 'REFER').filter((r) => r.status !== 100);
   assert.deepEqual(accepted.map((r) => r.status), [202]);
   assert.equal(accepted[0]!.get('refer-sub'), 'false');
 
@@ -144,7 +57,7 @@ test('Refer-Sub: false (RFC 4488): the REFER asks for no subscription, the 202 e
   assert.equal(c.referredBy?.uri.scheme, 'sips');
   assert.deepEqual(await c.answer(), { ok: true });
   assert.equal((await bobTransferred).callId, c.id);
-  assert.equal(receivedInCall(p, 'NOTIFY').length, 0);
+  assert.equal(received(p, 'NOTIFY').length, 0);
   assert.deepEqual(progress, []);
 
   // Alice ends the original call when she sees fit.
@@ -159,7 +72,7 @@ test('Refer-Sub: false (RFC 4488): the REFER asks for no subscription, the 202 e
 });
 
 test('Refer-Sub: false with a failing target: the transfer still settles on the 202; Bob takes the call back off hold by himself', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   p.carol.on('incoming', (c) => void c.reject(486));
   const bobFailed = b.next('transfer-failed');
@@ -168,7 +81,7 @@ test('Refer-Sub: false with a failing target: the transfer still settles on the 
   assert.deepEqual(await bobFailed, { status: 486, reason: 'Busy Here' });
   await bobResumed;
   assert.equal(b.localHold, false);
-  assert.equal(receivedInCall(p, 'NOTIFY').length, 0);
+  assert.equal(received(p, 'NOTIFY').length, 0);
   assert.equal(a.state, 'answered');
   assert.deepEqual(await a.resume(), { ok: true });
   const bEnded = b.ended;
@@ -189,7 +102,7 @@ async function goneConsultation(p: Trio): Promise<Call> {
 }
 
 test('attended transfer whose consultation call is gone: Bob\'s INVITE with Replaces gets 481, the final NOTIFY says 481, the transfer fails and the call is kept', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const a2 = await goneConsultation(p);
   let carolIncoming = false;
@@ -204,10 +117,10 @@ test('attended transfer whose consultation call is gone: Bob\'s INVITE with Repl
   assert.equal((await bobFailed).status, 481);
   await bobResumed;
   assert.equal(carolIncoming, false);
-  const notifies = receivedInCall(p, 'NOTIFY');
+  const notifies = received(p, 'NOTIFY');
   assert.equal(parseSipfrag(notifies.at(-1)!.bodyText).status, 481);
   assert.equal(notifies.at(-1)!.subscriptionState?.state, 'terminated');
-  assert.equal(receivedInCall(p, 'REFER').length, 1);
+  assert.equal(received(p, 'REFER').length, 1);
   assert.equal(a.state, 'answered');
   assert.equal(b.state, 'answered');
   assert.deepEqual(await a.resume(), { ok: true });
@@ -217,7 +130,7 @@ test('attended transfer whose consultation call is gone: Bob\'s INVITE with Repl
 });
 
 test('attended transfer falling back to basic transfer (RFC 5589 §7): 481 for the Replaces, then a blind REFER to Carol\'s URI; Bob calls Carol, Alice BYEs', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const a2 = await goneConsultation(p);
   const carolIncoming = p.carol.next('incoming');
@@ -237,12 +150,12 @@ test('attended transfer falling back to basic transfer (RFC 5589 §7): 481 for t
   assert.ok(progress.includes(481));
   assert.deepEqual(progress.slice(progress.indexOf(481) + 1).filter((s) => s !== 180), [100, 200]);
 
-  const refers = receivedInCall(p, 'REFER');
+  const refers = received(p, 'REFER');
   assert.equal(refers.length, 2);
   assert.match(refers[0]!.get('refer-to') ?? '', /\?Replaces=/);
   assert.equal(refers[1]!.get('refer-to'), `<${CAROL}>`);
   assert.ok(refers[1]!.cseq.seq > refers[0]!.cseq.seq);
-  const notifies = receivedInCall(p, 'NOTIFY');
+  const notifies = received(p, 'NOTIFY');
   assert.deepEqual(notifies.filter((n) => n.subscriptionState?.state === 'terminated').map((n) => [n.event?.params.id, parseSipfrag(n.bodyText).status]), [
     [String(refers[0]!.cseq.seq), 481],
     [String(refers[1]!.cseq.seq), 200],
@@ -266,7 +179,7 @@ test('attended transfer falling back to basic transfer (RFC 5589 §7): 481 for t
 });
 
 test('REFER outside the dialog with Target-Dialog (RFC 4538): Bob takes it as a REFER in his call with Alice; 202 and NOTIFYs in the REFER\'s own dialog; Alice BYEs the call', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a, b } = await aliceAndBob(p);
   const policy: Call[] = [];
   p.bob.onRefer = (_refer, call) => {
@@ -290,7 +203,7 @@ test('REFER outside the dialog with Target-Dialog (RFC 4538): Bob takes it as a 
     .map((m) => parseMessage(Buffer.from(m.text)) as SipRequest)[0]!;
   assert.notEqual(refer.callId, CALL_ID);
   assert.equal(refer.toTag, undefined);
-  const invite200 = responsesTo(p, 'INVITE').find((r) => r.status === 200)!;
+  const invite200 = responses(p, 'INVITE').find((r) => r.status === 200)!;
   assert.deepEqual(refer.targetDialog, { callId: CALL_ID, localTag: invite200.toTag, remoteTag: invite200.fromTag, params: refer.targetDialog?.params });
   assert.match(refer.get('require') ?? '', /\btdialog\b/);
   assert.match(refer.get('supported') ?? '', /\btdialog\b/);
@@ -315,7 +228,7 @@ test('REFER outside the dialog with Target-Dialog (RFC 4538): Bob takes it as a 
   const notifyOks = inReferDialog.filter((m) => /^\d+$/.test(m.label)).map((m) => parseMessage(Buffer.from(m.text)) as SipResponse).filter((r) => r.cseq.method === 'NOTIFY');
   assert.deepEqual(notifyOks.map((r) => r.status), [200, 200, 200]);
   // None in the original call's dialog.
-  assert.equal(receivedInCall(p, 'NOTIFY').length, 0);
+  assert.equal(received(p, 'NOTIFY').length, 0);
 
   const c = await carolIncoming;
   assert.equal((await bobTransferred).callId, c.id);
@@ -328,7 +241,7 @@ test('REFER outside the dialog with Target-Dialog (RFC 4538): Bob takes it as a 
 });
 
 test('REFER outside a dialog whose Target-Dialog matches no call gets 481; no policy asked, no call placed', { skip }, async (t) => {
-  const p = await trio(t);
+  const p = await trio(t, pkis());
   const { a } = await aliceAndBob(p);
   const bEnded = p.bob.calls[0]!.ended;
   assert.deepEqual(await a.hangup(), { ok: true });
@@ -351,7 +264,7 @@ test('REFER outside a dialog whose Target-Dialog matches no call gets 481; no po
 });
 
 test('subscription refresh (RFC 3515 §2.4.6): the target rings longer than the interval; Alice refreshes by SUBSCRIBE, Bob answers 200 and NOTIFYs the new expires; the transfer completes', { skip }, async (t) => {
-  const p = await trio(t, { subscriptionExpires: 2 }, { subscriptionExpires: 2 });
+  const p = await trio(t, pkis(), { aliceTransfer: { subscriptionExpires: 2 }, bobTransfer: { subscriptionExpires: 2 } });
   const { a, b } = await aliceAndBob(p);
   const carolIncoming = p.carol.next('incoming');
   // Answered half way between two refreshes (each 1 s, half the 2 s interval).
@@ -364,8 +277,8 @@ test('subscription refresh (RFC 3515 §2.4.6): the target rings longer than the 
   assert.equal(progress[0], 100);
   assert.equal(progress.at(-1), 200);
 
-  const refer = receivedInCall(p, 'REFER')[0]!;
-  const subscribes = receivedInCall(p, 'SUBSCRIBE');
+  const refer = received(p, 'REFER')[0]!;
+  const subscribes = received(p, 'SUBSCRIBE');
   assert.ok(subscribes.length >= 2, `${subscribes.length} SUBSCRIBEs`);
   for (const sub of subscribes) {
     assert.equal(sub.event?.type, 'refer');
@@ -375,14 +288,14 @@ test('subscription refresh (RFC 3515 §2.4.6): the target rings longer than the 
   }
   // Each refresh is answered 200 with the interval; only one crossing the final NOTIFY on the wire
   // finds the subscription over (481, RFC 6665 §4.1.2.2).
-  const subAnswers = responsesTo(p, 'SUBSCRIBE').map((r) => r.status);
+  const subAnswers = responses(p, 'SUBSCRIBE').map((r) => r.status);
   const refreshes = subAnswers.filter((s) => s === 200).length;
   assert.ok(refreshes >= 2);
   assert.deepEqual(subAnswers.slice(0, refreshes), subscribes.slice(0, refreshes).map(() => 200));
   assert.ok(subAnswers.length - refreshes <= 1 && subAnswers.slice(refreshes).every((s) => s === 481));
-  assert.ok(responsesTo(p, 'SUBSCRIBE').filter((r) => r.status === 200).every((r) => r.expires === 2));
+  assert.ok(responses(p, 'SUBSCRIBE').filter((r) => r.status === 200).every((r) => r.expires === 2));
   // Each refresh got a NOTIFY at once, still active, with the new interval and the last status (180).
-  const notifies = receivedInCall(p, 'NOTIFY');
+  const notifies = received(p, 'NOTIFY');
   assert.equal(notifies.length, 3 + refreshes);
   const refreshed = notifies.filter((n, i) => i > 0 && n.subscriptionState?.state === 'active' && parseSipfrag(n.bodyText).status === 180).slice(1);
   assert.equal(refreshed.length, refreshes);

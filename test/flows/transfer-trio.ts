@@ -86,6 +86,8 @@ export async function trio(t: TestContext, pki: Pkis, options: TrioOptions = {})
     for (const [ua, clock] of [[alice, clocks[0]], [bob, clocks[1]], [carol, clocks[2]]] as const) {
       assert.equal(ua.endpoint.transactions.size, 0, 'transactions left');
       assert.equal(ua.endpoint.transactions.timerCount, 0, 'transaction timers left');
+      assert.equal(ua.endpoint.transport.connections.size, 0, 'connections left');
+      assert.equal(ua.endpoint.unacknowledged, 0, '2xx retransmissions left');
       assert.equal(clock.pending, 0, 'clock timers left');
     }
     await assertSocketsBack(sockets);
